@@ -1,0 +1,310 @@
+"""The typed Partner API client: eight operations, signed, with timeouts and safe retries."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+from uuid import UUID
+
+import httpx
+import stamina
+
+from ._auth import ExoscaleV2Auth
+from ._config import Credentials
+from ._errors import (
+    APIError,
+    AuthenticationError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
+from ._models import Organization, OrganizationInput, PurgeResult, UsageStatement
+
+__all__ = ["DEFAULT_TIMEOUT", "PartnerClient", "RetryPolicy"]
+
+logger = logging.getLogger("pulumi_exo_distributor")
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+# Errors a request surely never caused on the server: the connection was never made,
+# or no connection was free to send it on.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failed requests are retried: capped exponential backoff with jitter.
+
+    Only what is safe is retried: 429 (honouring ``Retry-After`` up to ``wait_max``),
+    5xx and lost connections for idempotent operations; for create, only where the
+    request surely never reached the server (connection not made, or 429).
+    ``stamina.set_testing(True)`` makes the waits instant in tests.
+    """
+
+    attempts: int = 5
+    #: Cap on the total time spent retrying one operation, in seconds.
+    timeout: float = 90.0
+    wait_initial: float = 0.5
+    wait_max: float = 10.0
+    wait_jitter: float = 1.0
+
+    @classmethod
+    def none(cls) -> RetryPolicy:
+        return cls(attempts=1)
+
+
+_ERRORS_BY_STATUS: Mapping[int, type[APIError]] = {
+    400: InvalidRequestError,
+    401: AuthenticationError,
+    403: AuthenticationError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: InvalidRequestError,
+    422: InvalidRequestError,
+}
+
+
+def _server_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    text = response.text.strip()
+    return text[:500] if text else response.reason_phrase
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: rare enough to fall back to our own backoff
+
+
+def error_for(operation: str, response: httpx.Response) -> APIError:
+    """The typed error for an error response."""
+    status = response.status_code
+    message = _server_message(response)
+    if status == 429:
+        return RateLimitError(operation, status, message, _retry_after(response))
+    if status >= 500:
+        return ServerError(operation, status, message)
+    return _ERRORS_BY_STATUS.get(status, APIError)(operation, status, message)
+
+
+class PartnerClient:
+    """Client of the Exoscale Partner API's distributor operations.
+
+    Credentials and endpoint come from the arguments, else from ``EXOSCALE_API_KEY``,
+    ``EXOSCALE_API_SECRET`` and ``EXOSCALE_PARTNER_API_ENDPOINT``. One connection pool per
+    client: use it as a context manager or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        key: str | None = None,
+        secret: str | None = None,
+        endpoint: str | None = None,
+        *,
+        credentials: Credentials | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        creds = credentials or Credentials.resolve(key, secret, endpoint)
+        self.endpoint = creds.endpoint
+        self.retry = retry or RetryPolicy()
+        self._http = httpx.Client(
+            base_url=creds.endpoint + "/",
+            auth=ExoscaleV2Auth(creds.key, creds.secret),
+            timeout=timeout,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "pulumi-exo-distributor"},
+        )
+
+    def __repr__(self) -> str:
+        return f"PartnerClient(endpoint={self.endpoint!r})"
+
+    def __enter__(self) -> PartnerClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- operations --------------------------------------------------------------------------
+
+    def create_organization(self, organization: OrganizationInput) -> Organization:
+        """create-distributor-organization. Not idempotent: retried only where surely not received."""
+        body = self._call(
+            "create-distributor-organization",
+            "POST",
+            "distributor/organization",
+            json=organization.to_wire(),
+            idempotent=False,
+        )
+        return Organization.model_validate(body)
+
+    def get_organization(self, organization_id: UUID | str) -> Organization:
+        body = self._call("get-distributor-organization", "GET", _org_path(organization_id))
+        return Organization.model_validate(body)
+
+    def list_organizations(self) -> list[Organization]:
+        body = self._call("list-distributor-organizations", "GET", "distributor/organization")
+        return [Organization.model_validate(item) for item in body.get("organizations") or []]
+
+    def activate_organization(self, organization_id: UUID | str) -> Organization:
+        """activate-distributor-organization (idempotent on an active organization)."""
+        body = self._call(
+            "activate-distributor-organization", "PUT", _org_path(organization_id) + ":activate"
+        )
+        return Organization.model_validate(body)
+
+    def suspend_organization(self, organization_id: UUID | str) -> Organization:
+        """suspend-distributor-organization (idempotent on a suspended organization)."""
+        body = self._call("suspend-distributor-organization", "PUT", _org_path(organization_id) + ":suspend")
+        return Organization.model_validate(body)
+
+    def terminate_organization(self, organization_id: UUID | str) -> str:
+        """terminate-distributor-organization; returns the server's message."""
+        body = self._call(
+            "terminate-distributor-organization", "DELETE", _org_path(organization_id) + ":terminate"
+        )
+        return str(body.get("message", ""))
+
+    def schedule_purge_organization(self, organization_id: UUID | str) -> PurgeResult:
+        """schedule-purge-distributor-organization: 200 purged, 202 scheduled."""
+        response = self._send(
+            "schedule-purge-distributor-organization",
+            "PUT",
+            _org_path(organization_id) + ":schedule-purge",
+        )
+        body = _json_object("schedule-purge-distributor-organization", response)
+        return PurgeResult(scheduled=response.status_code == 202, message=body.get("message"))
+
+    def list_organization_usage(
+        self, organization_id: UUID | str, period: str | None = None
+    ) -> list[UsageStatement]:
+        """list-distributor-organization-usage for ``period`` (``YYYY-MM``)."""
+        response = self._send(
+            "list-distributor-organization-usage",
+            "GET",
+            _org_path(organization_id) + "/usage",
+            params={"period": period} if period is not None else None,
+        )
+        body = _json(operation := "list-distributor-organization-usage", response)
+        if not isinstance(body, list):
+            raise ServerError(operation, response.status_code, "expected a JSON list of usage statements")
+        return [UsageStatement.model_validate(item) for item in body]
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _call(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        json: Mapping[str, object] | None = None,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        return _json_object(operation, self._send(operation, method, path, json=json, idempotent=idempotent))
+
+    def _send(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        json: Mapping[str, object] | None = None,
+        params: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        policy = self.retry
+
+        def retry_on(exc: Exception) -> bool | float:
+            if isinstance(exc, RateLimitError):
+                return True if exc.retry_after is None else min(exc.retry_after, policy.wait_max)
+            if isinstance(exc, TransportError):
+                return idempotent or not exc.request_sent
+            return isinstance(exc, ServerError) and idempotent
+
+        for attempt in stamina.retry_context(
+            on=retry_on,
+            attempts=policy.attempts,
+            timeout=policy.timeout,
+            wait_initial=policy.wait_initial,
+            wait_max=policy.wait_max,
+            wait_jitter=policy.wait_jitter,
+        ):
+            with attempt:
+                return self._send_once(operation, method, path, json=json, params=params)
+        raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+    def _send_once(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        json: Mapping[str, object] | None,
+        params: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        started = time.monotonic()
+        try:
+            response = self._http.request(method, path, json=json, params=params)
+        except httpx.TransportError as exc:
+            elapsed = time.monotonic() - started
+            logger.debug("%s %s: %s after %.3fs", operation, method, type(exc).__name__, elapsed)
+            raise TransportError(
+                operation, f"{type(exc).__name__}: {exc}", request_sent=not isinstance(exc, _NOT_SENT)
+            ) from exc
+        logger.debug(
+            "%s %s %s -> %d in %.3fs",
+            operation,
+            method,
+            response.url.path,
+            response.status_code,
+            time.monotonic() - started,
+        )
+        if response.is_error:
+            raise error_for(operation, response)
+        return response
+
+
+def _org_path(organization_id: UUID | str) -> str:
+    # Validating here keeps a stray path segment (or an empty id) out of the URL.
+    try:
+        return f"distributor/organization/{UUID(str(organization_id))}"
+    except ValueError:
+        raise ValueError(f"organization id {str(organization_id)!r} is not a UUID") from None
+
+
+def _json(operation: str, response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise ServerError(operation, response.status_code, "the answer is not JSON") from None
+
+
+def _json_object(operation: str, response: httpx.Response) -> dict[str, Any]:
+    body = _json(operation, response)
+    if not isinstance(body, dict):
+        kind = type(body).__name__
+        raise ServerError(operation, response.status_code, f"expected a JSON object, got {kind}")
+    return body

@@ -1,0 +1,70 @@
+"""Where credentials and the endpoint come from: explicit arguments, else the environment."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import httpx
+
+from ._errors import ConfigurationError
+
+__all__ = ["DEFAULT_ENDPOINT", "ENV_ENDPOINT", "ENV_KEY", "ENV_SECRET", "Credentials"]
+
+DEFAULT_ENDPOINT = "https://partner-api.exoscale.com/v1.alpha"
+ENV_KEY = "EXOSCALE_API_KEY"
+ENV_SECRET = "EXOSCALE_API_SECRET"  # noqa: S105 -- the variable's name, not a secret
+ENV_ENDPOINT = "EXOSCALE_PARTNER_API_ENDPOINT"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(endpoint: str) -> str:
+    """Return the endpoint without a trailing slash; refuse plain HTTP except on loopback."""
+    url = httpx.URL(endpoint)
+    if url.scheme == "https" or (url.scheme == "http" and _is_loopback(url.host)):
+        if not url.host:
+            raise ConfigurationError(f"endpoint {endpoint!r} has no host")
+        return endpoint.rstrip("/")
+    raise ConfigurationError(
+        f"endpoint {endpoint!r} is not allowed: use https://, or http:// only for a loopback host "
+        "(127.0.0.1, ::1, localhost) such as the local simulator"
+    )
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An API key pair and the endpoint it is used against. The secret never shows in ``repr``."""
+
+    key: str
+    secret: str = field(repr=False)
+    endpoint: str = DEFAULT_ENDPOINT
+
+    @classmethod
+    def resolve(
+        cls,
+        key: str | None = None,
+        secret: str | None = None,
+        endpoint: str | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+    ) -> Credentials:
+        """Arguments win; missing ones come from ``EXOSCALE_API_KEY``, ``EXOSCALE_API_SECRET`` and
+        ``EXOSCALE_PARTNER_API_ENDPOINT``."""
+        env = os.environ if environ is None else environ
+        key = key or env.get(ENV_KEY) or None
+        secret = secret or env.get(ENV_SECRET) or None
+        endpoint = endpoint or env.get(ENV_ENDPOINT) or DEFAULT_ENDPOINT
+        missing = [name for name, value in ((ENV_KEY, key), (ENV_SECRET, secret)) if not value]
+        if missing or key is None or secret is None:
+            raise ConfigurationError("missing Exoscale credentials: set " + " and ".join(missing))
+        return cls(key=key, secret=secret, endpoint=check_endpoint(endpoint))
