@@ -168,7 +168,8 @@ def validate_inputs(props: Mapping[str, Any]) -> tuple[dict[str, Any], list[Chec
             loc = tuple(error["loc"])
             if any(loc[: len(u)] == u for u in unknown):
                 continue
-            field = ".".join(str(part) for part in loc)
+            # Nested models report wire (kebab-case) names; the resource speaks snake_case.
+            field = ".".join(str(part).replace("-", "_") for part in loc)
             failures.append(CheckFailure(field, _reason(field, error)))
     address = inputs.get("billing_address")
     if (

@@ -18,8 +18,17 @@ from pulumi_exo_distributor._models import BillingAddress, OrganizationInput, Or
 
 SECRET = "top-secret-value"
 ORG_ID = str(uuid4())
-ORG = {"id": ORG_ID, "status": "created", "billing-address": {
-    "name": "Acme", "country": "CH", "city": "Lausanne", "postal-code": "1003", "street-name": "Rue"}}
+ORG = {
+    "id": ORG_ID,
+    "status": "created",
+    "billing-address": {
+        "name": "Acme",
+        "country": "CH",
+        "city": "Lausanne",
+        "postal-code": "1003",
+        "street-name": "Rue",
+    },
+}
 NEW_ORG = OrganizationInput(
     display_name="Acme",
     owner_email="ops@acme.example",
@@ -69,7 +78,12 @@ def test_create_sends_kebab_case_and_parses_the_answer() -> None:
         "display-name": "Acme",
         "owner-email": "ops@acme.example",
         "billing-address": {
-            "name": "Acme", "country": "CH", "city": "Lausanne", "postal-code": "1003", "street-name": "Rue"},
+            "name": "Acme",
+            "country": "CH",
+            "city": "Lausanne",
+            "postal-code": "1003",
+            "street-name": "Rue",
+        },
     }
     assert seen[0].url.path == "/v1.alpha/distributor/organization"
     assert seen[0].headers["Authorization"].startswith("EXO2-HMAC-SHA256 credential=EXOkey,")
@@ -142,7 +156,10 @@ def test_create_is_not_retried_when_the_server_may_have_acted(failure: httpx.Res
 
 @pytest.mark.parametrize(
     "failure",
-    [httpx.ConnectError("refused"), httpx.Response(429, headers={"Retry-After": "1"}, json={"message": "slow"})],
+    [
+        httpx.ConnectError("refused"),
+        httpx.Response(429, headers={"Retry-After": "1"}, json={"message": "slow"}),
+    ],
     ids=["connect-error", "429"],
 )
 def test_create_is_retried_when_the_request_surely_did_nothing(failure: httpx.Response | Exception) -> None:
@@ -175,8 +192,12 @@ def test_retry_after_is_honoured_and_capped() -> None:
 
 def test_usage_and_purge_answers() -> None:
     statement = {
-        "code": "U-1", "currency": "CHF", "total-excl-vat": 10, "total-incl-vat": 10.81,
-        "start-date": "2026-10-01T00:00:00Z", "end-date": "2026-10-31T23:59:59Z",
+        "code": "U-1",
+        "currency": "CHF",
+        "total-excl-vat": 10,
+        "total-incl-vat": 10.81,
+        "start-date": "2026-10-01T00:00:00Z",
+        "end-date": "2026-10-31T23:59:59Z",
         "usage": [{"product": "compute", "quantity": 1.5, "total-excl-vat": 10, "total-incl-vat": 10.81}],
     }
     handler, seen = sequence(httpx.Response(200, json=[statement]))

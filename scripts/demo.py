@@ -1,0 +1,149 @@
+"""`make demo`: a distributor's day with the quickstart program, on the local simulator.
+
+Starts the simulator on a free loopback port with a throw-away database, uses a local file
+backend with a passphrase secrets provider, then runs the real `pulumi` CLI: up (three
+organizations), suspend one through a config change, show its usage, destroy. Everything it
+starts is stopped, and everything it writes is removed, whatever happens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from pulumi_exo_distributor import PartnerClient
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "EXOdemodistributor00000001"
+SECRET = "demo-secret-" + os.urandom(8).hex()
+STACK = "demo"
+
+console = Console(highlight=False)
+
+
+def start_simulator(db: Path) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pulumi_exo_distributor.simulator", "--port", "0", "--db", str(db),
+         "--credential", f"{KEY}:{SECRET}", "--purge-delay-s", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if not line.startswith("ready "):
+        process.kill()
+        raise SystemExit(f"the simulator did not start (it said {line!r})")
+    return process, line.split(" ", 1)[1]
+
+
+def pulumi(*args: str, env: dict[str, str], config_file: Path, capture: bool = False) -> str:
+    command = ["pulumi", *args, "--stack", STACK, "--config-file", str(config_file), "--non-interactive"]
+    console.print(f"\n[bold cyan]$ pulumi {' '.join(args)}[/]")
+    result = subprocess.run(command, cwd=ROOT, env=env, text=True, check=False,
+                            stdout=subprocess.PIPE if capture else None)
+    if result.returncode != 0:
+        raise SystemExit(f"pulumi {args[0]} failed with exit code {result.returncode}")
+    return result.stdout or ""
+
+
+def show_simulator(client: PartnerClient, title: str) -> None:
+    table = Table(title=f"The simulator holds, {title}", title_justify="left")
+    for column in ("id", "status", "client id", "billing name", "country"):
+        table.add_column(column)
+    for org in client.list_organizations():
+        address = org.billing_address
+        table.add_row(str(org.id), org.status.value, org.client_id or "",
+                      address.name if address else "", address.country if address else "")
+    if not table.rows:
+        table.add_row("(none)", "", "", "", "")
+    console.print(table)
+
+
+def show_usage(client: PartnerClient, org_id: str, name: str) -> None:
+    period = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    table = Table(title=f"Usage of {name} for {period}", title_justify="left")
+    for column in ("product", "variable", "quantity", "unit", "excl. VAT", "incl. VAT", "currency"):
+        table.add_column(column, justify="right" if column in ("quantity", "excl. VAT", "incl. VAT") else "left")
+    for statement in client.list_organization_usage(org_id, period):
+        for line in statement.usage:
+            table.add_row(line.product or "", line.variable or "", str(line.quantity), line.unit or "",
+                          str(line.total_excl_vat), str(line.total_incl_vat), statement.currency or "")
+        table.add_row("[bold]total[/]", "", "", "", f"[bold]{statement.total_excl_vat}[/]",
+                      f"[bold]{statement.total_incl_vat}[/]", statement.currency or "")
+    console.print(table)
+
+
+def main() -> None:
+    if shutil.which("pulumi") is None:
+        raise SystemExit("pulumi is not on PATH: run `make demo`, which ensures it")
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="exo-distributor-demo-"))
+    simulator, endpoint = start_simulator(work / "simulator.db")
+    console.print(f"[bold]Simulator[/] listening at {endpoint} (database {work / 'simulator.db'})")
+    (work / "backend").mkdir()
+    env = {
+        **os.environ,
+        "PULUMI_BACKEND_URL": f"file://{work / 'backend'}",
+        "PULUMI_CONFIG_PASSPHRASE": "demo-passphrase",
+        "PULUMI_HOME": str(work / "pulumi-home"),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    }
+    # The demo's credentials travel in the stack config only.
+    for name in ("EXOSCALE_API_KEY", "EXOSCALE_API_SECRET", "EXOSCALE_PARTNER_API_ENDPOINT"):
+        env.pop(name, None)
+    config_file = work / f"Pulumi.{STACK}.yaml"
+    stack_created = False
+    try:
+        with PartnerClient(KEY, SECRET, endpoint) as client:
+            subprocess.run(["pulumi", "stack", "init", STACK, "--non-interactive"], cwd=ROOT, env=env,
+                           check=True, stdout=subprocess.DEVNULL)
+            stack_created = True
+            pulumi("config", "set", "exoscale:key", KEY, env=env, config_file=config_file)
+            pulumi("config", "set", "--secret", "exoscale:secret", SECRET, env=env, config_file=config_file)
+            pulumi("config", "set", "exoscale:partnerApiEndpoint", endpoint, env=env, config_file=config_file)
+
+            console.rule("1. pulumi up: three customers get their organization")
+            pulumi("up", "--yes", env=env, config_file=config_file)
+            outputs = json.loads(pulumi("stack", "output", "--json", env=env, config_file=config_file,
+                                        capture=True))
+            console.print_json(data=outputs)
+            show_simulator(client, "after the first up")
+
+            console.rule("2. globex stops paying: suspend it with a config change")
+            pulumi("config", "set", "suspend", "globex", env=env, config_file=config_file)
+            pulumi("up", "--yes", env=env, config_file=config_file)
+            show_simulator(client, "after suspending globex")
+
+            console.rule("3. what globex used last month")
+            show_usage(client, outputs["globex"]["id"], "globex")
+
+            console.rule("4. pulumi destroy: terminate and purge")
+            pulumi("destroy", "--yes", env=env, config_file=config_file)
+            show_simulator(client, "after destroy")
+    finally:
+        if stack_created:
+            subprocess.run(["pulumi", "stack", "rm", STACK, "--yes", "--force", "--non-interactive"], cwd=ROOT,
+                           env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        simulator.terminate()
+        try:
+            simulator.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            simulator.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    console.print(f"\n[bold green]Demo done[/] in {time.monotonic() - started:.0f} s.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""The real Pulumi engine (CLI + Python language host + dynamic provider host) against the simulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pulumi import automation as auto
+
+from pulumi_exo_distributor import PartnerClient
+from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
+
+KEY, SECRET = "EXOe2etests000000000000001", "e2e-secret-that-must-never-leak-7f3a"
+PASSPHRASE = "e2e-passphrase"
+PROGRAM = Path(__file__).with_name("program.py")
+VENV = Path(sys.executable).parent.parent
+
+ADDRESS = {
+    "name": "Acme SA",
+    "country": "CH",
+    "city": "Lausanne",
+    "postal_code": "1003",
+    "street_name": "Rue de Bourg",
+    "building_number": "12",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def pulumi_cli() -> str:
+    found = shutil.which("pulumi")
+    if found is None:
+        pytest.fail(
+            "the Pulumi CLI is not on PATH: run the tests with `make test`, which ensures it "
+            "(scripts/ensure-pulumi.sh), or put its directory on PATH",
+            pytrace=False,
+        )
+    for plugin in ("pulumi-language-python", "pulumi-resource-pulumi-python"):
+        if shutil.which(plugin) is None:
+            pytest.fail(f"{plugin} is not on PATH (see scripts/ensure-pulumi.sh)", pytrace=False)
+    return found
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[Any]:
+    with run_simulator(SimulatorConfig(credentials=(Credential(KEY, SECRET),))) as running:
+        yield running
+
+
+@pytest.fixture
+def api(simulator: Any) -> Iterator[PartnerClient]:
+    with PartnerClient(KEY, SECRET, simulator.url) as client:
+        yield client
+
+
+def sim_stats(simulator: Any) -> dict[str, int]:
+    return dict(httpx.get(simulator.url.replace("/v1.alpha", "/_sim/stats")).json()["operations"])
+
+
+class Stack:
+    """One throw-away stack of the test program, on a local file backend."""
+
+    def __init__(self, stack: auto.Stack, simulator: Any) -> None:
+        self.stack = stack
+        self.simulator = simulator
+        self.output: list[str] = []
+
+    def set_orgs(self, orgs: dict[str, dict[str, Any]]) -> None:
+        self.stack.set_config("orgs", auto.ConfigValue(json.dumps(orgs)))
+
+    def calls(self, fn: Any) -> tuple[Any, dict[str, int]]:
+        """Run fn and return its result with the API operations it caused."""
+        before = sim_stats(self.simulator)
+        result = fn()
+        after = sim_stats(self.simulator)
+        return result, {op: n - before.get(op, 0) for op, n in after.items() if n - before.get(op, 0)}
+
+    def up(self, **kwargs: Any) -> auto.UpResult:
+        return self.stack.up(on_output=self.output.append, color="never", **kwargs)
+
+    def preview(self, **kwargs: Any) -> auto.PreviewResult:
+        return self.stack.preview(on_output=self.output.append, color="never", **kwargs)
+
+    def outputs(self) -> dict[str, Any]:
+        return {name: value.value for name, value in self.stack.outputs().items()}
+
+
+@pytest.fixture
+def stack(pulumi_cli: str, simulator: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(PROGRAM, project / "__main__.py")
+    (project / "Pulumi.yaml").write_text(
+        f"name: e2e\nruntime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: {VENV}\n"
+    )
+    backend = tmp_path / "backend"
+    backend.mkdir()
+    env = {
+        "PULUMI_BACKEND_URL": f"file://{backend}",
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_HOME": str(tmp_path / "pulumi-home"),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        # Credentials come from the stack config, never from the environment, in these tests.
+        "EXOSCALE_API_KEY": "",
+        "EXOSCALE_API_SECRET": "",
+    }
+    workspace = auto.LocalWorkspace(work_dir=str(project), env_vars=env)
+    name = "t" + request.node.name.replace("[", "-").replace("]", "")[:40]
+    s = auto.Stack.create(name, workspace)
+    s.set_config("exoscale:key", auto.ConfigValue(KEY))
+    s.set_config("exoscale:secret", auto.ConfigValue(SECRET, secret=True))
+    s.set_config("exoscale:partnerApiEndpoint", auto.ConfigValue(simulator.url))
+    handle = Stack(s, simulator)
+    yield handle
+    try:
+        s.destroy(color="never")
+    finally:
+        workspace.remove_stack(name, force=True)
+
+
+def org_spec(**overrides: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "display_name": "Acme SA",
+        "owner_email": "ops@acme.example",
+        "billing_address": dict(ADDRESS),
+    }
+    spec.update(overrides)
+    return spec

@@ -1,0 +1,28 @@
+"""The Pulumi program the end-to-end tests run: organizations described by the stack config `orgs`."""
+
+import json
+
+import pulumi
+
+from pulumi_exo_distributor import BillingAddressArgs, DistributorOrganization
+
+config = pulumi.Config()
+for name, spec in json.loads(config.require("orgs")).items():
+    address = spec.pop("billing_address")
+    org = DistributorOrganization(
+        name,
+        billing_address=BillingAddressArgs(**address) if spec.pop("typed_address", False) else address,
+        **spec,
+    )
+    pulumi.export(
+        name,
+        {
+            "id": org.id,
+            "status": org.status,
+            "display_name": org.display_name,
+            "owner_email": org.owner_email,
+            "billing_address": org.billing_address,
+            "client_id": org.client_id,
+            "deletion_policy": org.deletion_policy,
+        },
+    )

@@ -1,0 +1,216 @@
+"""DistributorOrganization through the real engine: up, preview, refresh, adoption, destroy."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pulumi import automation as auto
+
+from pulumi_exo_distributor import OrganizationStatus, PartnerClient
+
+from .conftest import ADDRESS, SECRET, Stack, org_spec
+
+OUTPUT_KEYS = {
+    "id",
+    "status",
+    "display_name",
+    "owner_email",
+    "billing_address",
+    "client_id",
+    "deletion_policy",
+}
+
+
+def test_lifecycle(stack: Stack, api: PartnerClient) -> None:
+    stack.set_orgs(
+        {
+            "acme": org_spec(client_id="acme-001", typed_address=True),
+            "globex": org_spec(
+                display_name="Globex GmbH",
+                owner_email="it@globex.example",
+                billing_address={**ADDRESS, "name": "Globex GmbH", "country": "de"},
+            ),
+        }
+    )
+
+    result, calls = stack.calls(stack.up)
+    assert result.summary.result == "succeeded"
+    assert calls == {"create-distributor-organization": 2, "activate-distributor-organization": 2}
+    outputs = stack.outputs()
+    for name in ("acme", "globex"):
+        assert set(outputs[name]) >= OUTPUT_KEYS
+        assert outputs[name]["status"] == "active"
+        assert api.get_organization(outputs[name]["id"]).status is OrganizationStatus.ACTIVE
+    assert outputs["globex"]["billing_address"]["country"] == "DE"
+    assert outputs["acme"]["client_id"] == "acme-001"
+
+    # A second look changes nothing.
+    preview, calls = stack.calls(stack.preview)
+    assert preview.change_summary == {"same": 3}
+    assert calls == {}
+
+    # A status change: exactly one suspend call, complete outputs.
+    stack.set_orgs(
+        {
+            "acme": org_spec(client_id="acme-001", typed_address=True, status="suspended"),
+            "globex": org_spec(
+                display_name="Globex GmbH",
+                owner_email="it@globex.example",
+                billing_address={**ADDRESS, "name": "Globex GmbH", "country": "de"},
+            ),
+        }
+    )
+    result, calls = stack.calls(stack.up)
+    assert result.summary.resource_changes == {"same": 2, "update": 1}
+    assert calls == {"suspend-distributor-organization": 1}
+    acme = stack.outputs()["acme"]
+    assert set(acme) >= OUTPUT_KEYS
+    assert acme["status"] == "suspended"
+    assert acme["owner_email"] == "ops@acme.example"
+    assert api.get_organization(acme["id"]).status is OrganizationStatus.SUSPENDED
+
+    # Out-of-band change: refresh finds it, up corrects it.
+    api.activate_organization(acme["id"])
+    refresh = stack.stack.refresh(color="never")
+    assert refresh.summary.resource_changes.get("update") == 1
+    state = {r["urn"].rsplit("::", 1)[1]: r for r in stack.stack.export_stack().deployment["resources"]}
+    assert state["acme"]["outputs"]["status"] == "active"
+    preview = stack.preview()
+    assert preview.change_summary.get("update") == 1
+    result, calls = stack.calls(stack.up)
+    assert calls == {"suspend-distributor-organization": 1}
+    assert api.get_organization(acme["id"]).status is OrganizationStatus.SUSPENDED
+    assert stack.preview().change_summary == {"same": 3}
+
+    # Destroy terminates and purges both.
+    _, calls = stack.calls(lambda: stack.stack.destroy(color="never"))
+    assert calls == {"terminate-distributor-organization": 2, "schedule-purge-distributor-organization": 2}
+    remaining = {str(org.id) for org in api.list_organizations()}
+    assert acme["id"] not in remaining
+
+
+def test_replacement_is_previewed_and_done_create_before_delete(stack: Stack, api: PartnerClient) -> None:
+    stack.set_orgs({"acme": org_spec()})
+    stack.up()
+    old_id = stack.outputs()["acme"]["id"]
+
+    stack.set_orgs({"acme": org_spec(display_name="Acme AG")})
+    preview, calls = stack.calls(stack.preview)
+    assert preview.change_summary.get("replace") == 1
+    assert calls == {}
+
+    # owner_email alone never replaces.
+    stack.set_orgs({"acme": org_spec(owner_email="new-owner@acme.example")})
+    preview = stack.preview()
+    assert preview.change_summary.get("update") == 1
+    assert "replace" not in preview.change_summary
+    _, calls = stack.calls(stack.up)
+    assert calls == {}
+    assert stack.outputs()["acme"]["owner_email"] == "new-owner@acme.example"
+
+    stack.set_orgs({"acme": org_spec(display_name="Acme AG", owner_email="new-owner@acme.example")})
+    result, calls = stack.calls(stack.up)
+    assert result.summary.resource_changes.get("replace") == 1
+    new_id = stack.outputs()["acme"]["id"]
+    assert new_id != old_id
+    assert calls["create-distributor-organization"] == 1
+    assert calls["terminate-distributor-organization"] == 1
+    assert stack.outputs()["acme"]["display_name"] == "Acme AG"
+
+
+def test_destroy_honours_each_deletion_policy(stack: Stack, api: PartnerClient) -> None:
+    stack.set_orgs(
+        {
+            "purged": org_spec(client_id="p", deletion_policy="purge"),
+            "terminated": org_spec(client_id="t", deletion_policy="terminate"),
+            "retained": org_spec(client_id="r", deletion_policy="retain"),
+        }
+    )
+    stack.up()
+    ids = {name: value["id"] for name, value in stack.outputs().items()}
+    _, calls = stack.calls(lambda: stack.stack.destroy(color="never"))
+    assert calls == {"terminate-distributor-organization": 2, "schedule-purge-distributor-organization": 1}
+    listed = {str(org.id): org.status for org in api.list_organizations()}
+    assert ids["purged"] not in listed
+    assert listed[ids["terminated"]] is OrganizationStatus.TERMINATED
+    assert listed[ids["retained"]] is OrganizationStatus.ACTIVE
+
+
+def test_an_existing_organization_is_adopted(stack: Stack, api: PartnerClient) -> None:
+    from pulumi_exo_distributor import BillingAddress, OrganizationInput
+
+    existing = api.create_organization(
+        OrganizationInput(
+            display_name="Legacy SA",
+            owner_email="legacy@acme.example",
+            client_id="legacy-1",
+            billing_address=BillingAddress.model_validate(ADDRESS),
+        )
+    )
+    api.activate_organization(existing.id)
+    stack.set_orgs(
+        {
+            "legacy": org_spec(
+                display_name="Legacy SA",
+                owner_email="legacy@acme.example",
+                client_id="legacy-1",
+                adopt_id=str(existing.id),
+                deletion_policy="retain",
+            )
+        }
+    )
+    result, calls = stack.calls(stack.up)
+    assert result.summary.resource_changes == {"create": 2}
+    assert calls == {"get-distributor-organization": 1}
+    assert stack.outputs()["legacy"]["id"] == str(existing.id)
+    assert stack.preview().change_summary == {"same": 2}
+    # Pulumi refresh keeps it clean, too.
+    stack.stack.refresh(color="never")
+    assert stack.preview().change_summary == {"same": 2}
+
+
+def test_invalid_input_fails_before_any_remote_write(stack: Stack) -> None:
+    stack.set_orgs({"bad": org_spec(billing_address={**ADDRESS, "country": "XX"}, status="deleted")})
+    with pytest.raises(auto.CommandError) as caught:
+        stack.calls(stack.preview)
+    text = str(caught.value)
+    assert "billing_address.country" in text
+    assert "status must be 'active' or 'suspended'" in text
+    _, calls = stack.calls(lambda: pytest.raises(auto.CommandError, stack.up))
+    assert calls == {}
+
+
+def test_credentials_never_reach_state_or_logs(stack: Stack) -> None:
+    stack.set_orgs({"acme": org_spec()})
+    result = stack.stack.up(color="never", log_verbosity=9, log_to_std_err=True, debug=True)
+    exported = json.dumps(stack.stack.export_stack().deployment)
+    assert SECRET not in exported
+    assert SECRET not in result.stdout
+    assert SECRET not in result.stderr
+    provider_blob = [
+        r
+        for r in stack.stack.export_stack().deployment["resources"]
+        if r["type"].startswith("pulumi-python:dynamic")
+    ][0]["outputs"]["__provider"]
+    assert isinstance(provider_blob, str)
+    assert len(provider_blob) < 200
+
+
+def test_an_api_failure_is_a_clear_message_without_traceback(stack: Stack, api: PartnerClient) -> None:
+    stack.set_orgs({"acme": org_spec()})
+    stack.up()
+    org_id = stack.outputs()["acme"]["id"]
+    api.terminate_organization(org_id)
+    stack.set_orgs({"acme": org_spec(status="suspended")})
+    with pytest.raises(auto.CommandError) as caught:
+        stack.up()
+    text = str(caught.value)
+    assert "HTTP 409" in text
+    assert org_id in text
+    assert "pulumi refresh" in text
+    assert "Traceback" not in text
+    # As the hint says: refresh forgets it.
+    stack.stack.refresh(color="never")
+    resources = stack.stack.export_stack().deployment["resources"]
+    assert not [r for r in resources if r["type"].startswith("pulumi-python:dynamic")]

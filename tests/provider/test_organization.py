@@ -1,0 +1,376 @@
+"""The provider's methods called directly, against the simulator."""
+
+from __future__ import annotations
+
+import base64
+import pickle
+from typing import Any
+
+import httpx
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+
+from pulumi_exo_distributor import (
+    DistributorOrganizationError,
+    DistributorOrganizationProvider,
+    OrganizationStatus,
+    PartnerClient,
+)
+from pulumi_exo_distributor._organization import UNKNOWN
+
+from .conftest import SECRET, configured
+
+ADDRESS = {
+    "name": "Acme SA",
+    "country": "ch",
+    "city": "Lausanne",
+    "postal_code": "1003",
+    "street_name": "Rue de Bourg",
+    "building_number": "12",
+}
+
+
+def news(**overrides: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "__provider": "opaque",
+        "display_name": "Acme SA",
+        "owner_email": "ops@acme.example",
+        "billing_address": dict(ADDRESS),
+        "client_id": "acme-001",
+        "status": None,
+        "deletion_policy": None,
+        "adopt_id": None,
+    }
+    props.update(overrides)
+    return props
+
+
+def checked(provider: DistributorOrganizationProvider, **overrides: Any) -> dict[str, Any]:
+    result = provider.check({}, news(**overrides))
+    assert result.failures == []
+    return result.inputs
+
+
+def stats(simulator: Any) -> dict[str, int]:
+    return dict(httpx.get(simulator.url.replace("/v1.alpha", "/_sim/stats")).json()["operations"])
+
+
+def calls_during(simulator: Any, fn: Any) -> dict[str, int]:
+    before = stats(simulator)
+    fn()
+    after = stats(simulator)
+    return {op: n - before.get(op, 0) for op, n in after.items() if n - before.get(op, 0)}
+
+
+# -- check ----------------------------------------------------------------------------------
+
+
+def test_check_applies_defaults_and_normalises(provider: DistributorOrganizationProvider) -> None:
+    inputs = checked(provider)
+    assert inputs["status"] == "active"
+    assert inputs["deletion_policy"] == "purge"
+    assert inputs["billing_address"]["country"] == "CH"
+    assert "adopt_id" not in inputs
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "says"),
+    [
+        ({"display_name": ""}, "display_name", "1 to 191"),
+        ({"display_name": "x" * 192}, "display_name", "1 to 191"),
+        ({"owner_email": "not-an-email"}, "owner_email", "@"),
+        ({"owner_email": "a" * 70 + "@b.example"}, "owner_email", "75"),
+        ({"client_id": "c" * 192}, "client_id", "191"),
+        ({"status": "terminated"}, "status", "'active' or 'suspended'"),
+        ({"deletion_policy": "nuke"}, "deletion_policy", "'purge', 'terminate' or 'retain'"),
+        ({"billing_address": {**ADDRESS, "country": "XX"}}, "billing_address.country", "ISO 3166-1"),
+        ({"billing_address": {**ADDRESS, "country": "CHE"}}, "billing_address.country", "2 to 2"),
+        ({"billing_address": {**ADDRESS, "city": ""}}, "billing_address.city", "1 to 255"),
+        ({"billing_address": {**ADDRESS, "postal_code": "9" * 81}}, "billing_address.postal_code", "1 to 80"),
+        (
+            {"billing_address": {k: v for k, v in ADDRESS.items() if k != "street_name"}},
+            "billing_address.street_name",
+            "required",
+        ),
+        ({"billing_address": None}, "billing_address", "required"),
+        ({"adopt_id": "not-a-uuid"}, "adopt_id", "UUID"),
+        ({"colour": "blue"}, "colour", "not an input"),
+    ],
+)
+def test_check_names_each_bad_field(
+    provider: DistributorOrganizationProvider, overrides: dict[str, Any], field: str, says: str
+) -> None:
+    result = provider.check({}, news(**overrides))
+    assert [f.property for f in result.failures] == [field]
+    assert says in result.failures[0].reason
+    assert field in result.failures[0].reason
+
+
+def test_check_reports_every_bad_field_at_once(provider: DistributorOrganizationProvider) -> None:
+    result = provider.check({}, news(display_name="", status="gone", billing_address={**ADDRESS, "city": ""}))
+    assert sorted(f.property for f in result.failures) == ["billing_address.city", "display_name", "status"]
+
+
+def test_check_passes_unknown_values_through(provider: DistributorOrganizationProvider) -> None:
+    result = provider.check({}, news(display_name=UNKNOWN, billing_address={**ADDRESS, "country": UNKNOWN}))
+    assert result.failures == []
+    assert result.inputs["display_name"] == UNKNOWN
+    assert result.inputs["billing_address"]["country"] == UNKNOWN
+    whole = provider.check({}, news(billing_address=UNKNOWN, owner_email=UNKNOWN))
+    assert whole.failures == []
+
+
+def test_check_makes_no_api_call(simulator: Any) -> None:
+    provider = configured("http://127.0.0.1:9/v1.alpha", key="EXOnothing", secret="nothing")
+    assert provider.check({}, news()).failures == []
+
+
+# -- diff -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def created(provider: DistributorOrganizationProvider) -> tuple[str, dict[str, Any]]:
+    result = provider.create(checked(provider))
+    assert result.outs is not None
+    return result.id, result.outs
+
+
+@pytest.mark.parametrize(
+    ("overrides", "changes", "replaces"),
+    [
+        ({}, False, []),
+        ({"status": "suspended"}, True, []),
+        ({"owner_email": "new-owner@acme.example"}, True, []),
+        ({"deletion_policy": "retain"}, True, []),
+        ({"display_name": "Acme AG"}, True, ["display_name"]),
+        ({"client_id": "acme-002"}, True, ["client_id"]),
+        ({"billing_address": {**ADDRESS, "city": "Genève"}}, True, ["billing_address"]),
+        ({"billing_address": {**ADDRESS, "country": "CH"}}, False, []),
+        ({"display_name": UNKNOWN}, True, ["display_name"]),
+        ({"status": UNKNOWN}, True, []),
+    ],
+)
+def test_diff(
+    provider: DistributorOrganizationProvider,
+    created: tuple[str, dict[str, Any]],
+    overrides: dict[str, Any],
+    changes: bool,
+    replaces: list[str],
+) -> None:
+    id_, outs = created
+    result = provider.diff(id_, outs, news(**overrides))
+    assert result.changes is changes
+    assert result.replaces == replaces
+    assert result.delete_before_replace is False
+
+
+# -- create / update / read -----------------------------------------------------------------
+
+OUTPUT_KEYS = {
+    "display_name",
+    "owner_email",
+    "billing_address",
+    "client_id",
+    "status",
+    "deletion_policy",
+    "adopt_id",
+}
+
+
+def test_create_brings_a_created_organization_to_active(
+    provider: DistributorOrganizationProvider, simulator: Any, api: PartnerClient
+) -> None:
+    holder: dict[str, Any] = {}
+    calls = calls_during(simulator, lambda: holder.update(result=provider.create(checked(provider))))
+    result = holder["result"]
+    assert calls == {"create-distributor-organization": 1, "activate-distributor-organization": 1}
+    assert set(result.outs) == OUTPUT_KEYS
+    assert result.outs["status"] == "active"
+    assert result.outs["billing_address"]["country"] == "CH"
+    assert result.outs["owner_email"] == "ops@acme.example"
+    assert api.get_organization(result.id).status is OrganizationStatus.ACTIVE
+
+
+def test_create_suspended(provider: DistributorOrganizationProvider, api: PartnerClient) -> None:
+    result = provider.create(checked(provider, status="suspended"))
+    assert result.outs is not None
+    assert result.outs["status"] == "suspended"
+    assert api.get_organization(result.id).status is OrganizationStatus.SUSPENDED
+
+
+def test_status_change_is_one_call(
+    provider: DistributorOrganizationProvider, simulator: Any, created: tuple[str, dict[str, Any]]
+) -> None:
+    id_, outs = created
+    holder: dict[str, Any] = {}
+    new = checked(provider, status="suspended")
+    calls = calls_during(simulator, lambda: holder.update(result=provider.update(id_, outs, new)))
+    assert calls == {"suspend-distributor-organization": 1}
+    assert set(holder["result"].outs) == OUTPUT_KEYS
+    assert holder["result"].outs["status"] == "suspended"
+
+
+def test_owner_email_and_policy_changes_make_no_call(
+    provider: DistributorOrganizationProvider, simulator: Any, created: tuple[str, dict[str, Any]]
+) -> None:
+    id_, outs = created
+    holder: dict[str, Any] = {}
+    new = checked(provider, owner_email="other@acme.example", deletion_policy="retain")
+    calls = calls_during(simulator, lambda: holder.update(result=provider.update(id_, outs, new)))
+    assert calls == {}
+    assert holder["result"].outs["owner_email"] == "other@acme.example"
+    assert holder["result"].outs["deletion_policy"] == "retain"
+
+
+def test_read_rebuilds_state_and_inputs_from_the_id(
+    provider: DistributorOrganizationProvider, api: PartnerClient, created: tuple[str, dict[str, Any]]
+) -> None:
+    id_, outs = created
+    api.suspend_organization(id_)  # out of band
+    result = provider.read(id_, outs)
+    assert result.id == id_
+    assert result.outs is not None and result.inputs is not None
+    assert set(result.outs) == OUTPUT_KEYS
+    assert result.outs["status"] == "suspended"
+    assert result.outs["display_name"] == "Acme SA"  # kept from state: the API never returns it
+    assert result.inputs["status"] == "suspended"
+    assert result.inputs["owner_email"] == "ops@acme.example"
+    # The program still says active: the next diff must show the correction.
+    assert provider.diff(id_, result.outs, news()).changes is True
+
+
+def test_read_of_a_gone_organization(
+    provider: DistributorOrganizationProvider, api: PartnerClient, created: tuple[str, dict[str, Any]]
+) -> None:
+    id_, outs = created
+    api.terminate_organization(id_)
+    assert provider.read(id_, outs).id == ""
+    api.schedule_purge_organization(id_)
+    assert provider.read(id_, outs).id == ""
+
+
+# -- delete ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected_calls", "afterwards"),
+    [
+        (
+            "purge",
+            {"terminate-distributor-organization": 1, "schedule-purge-distributor-organization": 1},
+            None,
+        ),
+        ("terminate", {"terminate-distributor-organization": 1}, OrganizationStatus.TERMINATED),
+        ("retain", {}, OrganizationStatus.ACTIVE),
+    ],
+)
+def test_delete_honours_the_policy(
+    provider: DistributorOrganizationProvider,
+    simulator: Any,
+    api: PartnerClient,
+    policy: str,
+    expected_calls: dict[str, int],
+    afterwards: OrganizationStatus | None,
+) -> None:
+    result = provider.create(checked(provider, deletion_policy=policy))
+    assert result.outs is not None
+    calls = calls_during(simulator, lambda: provider.delete(result.id, result.outs))
+    assert calls == expected_calls
+    if afterwards is None:
+        assert result.id not in {str(org.id) for org in api.list_organizations()}
+    else:
+        assert api.get_organization(result.id).status is afterwards
+
+
+def test_delete_of_an_already_gone_organization_succeeds(
+    provider: DistributorOrganizationProvider, api: PartnerClient, created: tuple[str, dict[str, Any]]
+) -> None:
+    id_, outs = created
+    api.terminate_organization(id_)
+    provider.delete(id_, outs)  # already terminated
+    provider.delete(id_, outs)  # purged by the first delete: 404
+
+
+# -- adoption -------------------------------------------------------------------------------
+
+
+def test_adopt_an_existing_organization(
+    provider: DistributorOrganizationProvider, simulator: Any, api: PartnerClient
+) -> None:
+    existing = provider.create(checked(provider, client_id="adopt-me"))
+    holder: dict[str, Any] = {}
+    inputs = checked(provider, client_id="adopt-me", adopt_id=existing.id, status="suspended")
+    calls = calls_during(simulator, lambda: holder.update(result=provider.create(inputs)))
+    assert holder["result"].id == existing.id
+    assert "create-distributor-organization" not in calls
+    assert holder["result"].outs["status"] == "suspended"
+
+
+def test_adopt_refuses_an_organization_declared_otherwise(provider: DistributorOrganizationProvider) -> None:
+    existing = provider.create(checked(provider, client_id="adopt-me-2"))
+    inputs = checked(
+        provider, client_id="adopt-me-2", adopt_id=existing.id, billing_address={**ADDRESS, "city": "Bern"}
+    )
+    with pytest.raises(DistributorOrganizationError, match="declare it as it is.*Bern"):
+        provider.create(inputs)
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+def test_bad_credentials_say_what_to_do_and_hide_the_secret(simulator: Any) -> None:
+    provider = configured(simulator.url, secret="wrong-" + SECRET)
+    with pytest.raises(DistributorOrganizationError) as caught:
+        provider.create(checked(provider))
+    text = str(caught.value)
+    assert "HTTP 403" in text
+    assert "create-distributor-organization" in text
+    assert "exoscale:secret" in text
+    assert SECRET not in text
+
+
+def test_missing_credentials_are_a_clear_error(simulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EXOSCALE_API_KEY", raising=False)
+    monkeypatch.delenv("EXOSCALE_API_SECRET", raising=False)
+    provider = configured(simulator.url, key="", secret="")
+    with pytest.raises(DistributorOrganizationError, match="(?s)EXOSCALE_API_KEY.*hint"):
+        provider.create(checked(provider))
+
+
+def test_a_terminated_organization_hints_at_refresh(
+    provider: DistributorOrganizationProvider, api: PartnerClient, created: tuple[str, dict[str, Any]]
+) -> None:
+    id_, outs = created
+    api.terminate_organization(id_)
+    with pytest.raises(DistributorOrganizationError) as caught:
+        provider.update(id_, outs, checked(provider, status="suspended"))
+    assert "HTTP 409" in str(caught.value)
+    assert id_ in str(caught.value)
+    assert "pulumi refresh" in str(caught.value)
+
+
+def test_invalid_inputs_never_reach_the_api(
+    provider: DistributorOrganizationProvider, simulator: Any
+) -> None:
+    def attempt() -> None:
+        with pytest.raises(DistributorOrganizationError, match="display_name"):
+            provider.create(news(display_name=""))
+
+    assert calls_during(simulator, attempt) == {}
+
+
+# -- pickling -------------------------------------------------------------------------------
+
+
+def test_the_pickled_provider_is_tiny_and_holds_no_secret(provider: DistributorOrganizationProvider) -> None:
+    provider.client()  # a live connection pool and credentials in memory
+    serialized = serialize_provider(provider)
+    raw = base64.b64decode(serialized)
+    assert len(serialized) < 200
+    assert SECRET.encode() not in raw
+    assert b"EXOprovidertests" not in raw
+    assert b"DistributorOrganizationProvider" in raw  # by reference, not by value
+    clone = pickle.loads(raw)
+    assert isinstance(clone, DistributorOrganizationProvider)
+    assert clone._config == {}
+    assert clone._client is None
