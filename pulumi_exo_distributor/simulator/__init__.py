@@ -1,0 +1,76 @@
+"""A faithful local simulator of the Exoscale Partner API, distributor organizations.
+
+Run it with ``python -m pulumi_exo_distributor.simulator`` (or ``exo-distributor-simulator``);
+it prints ``ready http://127.0.0.1:PORT/v1.alpha`` on stdout once it accepts connections.
+From Python::
+
+    from pulumi_exo_distributor.simulator import SimulatorConfig, run_simulator
+
+    with run_simulator(SimulatorConfig(initial_status="active")) as sim:
+        ...  # sim.url, sim.credential.key, sim.credential.secret, sim.stats()
+
+:func:`simulator_process` does the same in a child process, :func:`create_app` gives the bare
+Starlette app.
+
+What it implements, from the API document in ``exoscale==0.16.4``: the eight operations under
+``/v1.alpha``, their request and response shapes, request signatures (EXO2-HMAC-SHA256; 403
+for a missing or malformed header, an unknown key, a wrong signature, an expired signature or
+one expiring more than ``max_expiry_s`` (1 h) from now), tenancy (an organization exists only
+for the key that created it) and the status lifecycle. Every answer, errors included, is JSON;
+errors are ``{"message": "..."}`` naming the faulty field.
+
+Choices where the real API is unknown (the switchable ones have a flag):
+
+- New organizations are ``created`` (``--initial-status active`` to change).
+- ``created`` can be activated and suspended. activate (from created, suspended) and suspend
+  (from created, active) succeed unchanged on their target state, 409 on ``terminated``.
+  terminate succeeds from any status, again on ``terminated`` too.
+- schedule-purge needs a ``terminated`` organization (409 otherwise). With
+  ``--purge-delay-s 0`` (default) it answers 200 and the organization is gone; with a delay it
+  answers 202 and the organization disappears once the delay has passed (the deadline is
+  stored, so it survives a restart; a repeated schedule-purge keeps the first deadline). Until
+  then it is listed and readable as ``terminated``. Purged means 404 everywhere and absent
+  from the list.
+- ``client-id`` is not unique (``--unique-client-id``: 409 on a client-id already used by
+  another non-purged organization of the same distributor).
+- Body fields the schema does not list are rejected with 400 (``--unknown-fields ignore`` to
+  accept and drop them). ``null`` is a wrong type like any other. Validation is the schema's,
+  nothing more: ``country`` must be 2 characters but is not checked against ISO 3166, and
+  ``owner-email`` is not checked to be an address.
+- An id that is not a canonical UUID answers 404 (it cannot name an organization); UUIDs are
+  matched case-insensitively and returned lower-case.
+- POST bodies must be ``application/json`` (400 otherwise), at most ``max_body_bytes``
+  (64 KiB, 413 beyond). Query parameters other than ``period`` are ignored (but signed).
+- Usage: without ``period``, the current month (UTC). A month before the organization's
+  creation or after the current month gives an empty list; any other month gives one statement,
+  the same for the same organization and month every time, in a currency (CHF, EUR or USD)
+  fixed per organization, dated ``[first instant of the month, first instant of the next)``.
+  Terminated organizations still have their usage.
+- Faults (``--fault-rate``, ``--fault-kinds``, ``--seed``) hit requests routed to one of the
+  eight operations, never ``/_sim``. ``slow`` does the work, then answers after ``--slow-s``.
+  ``reset-before`` and ``reset-after`` close the connection with a TCP reset and no answer
+  (this needs uvicorn; under another server they degrade to a 500).
+
+Outside ``/v1.alpha`` and unauthenticated: ``GET /_sim/stats`` gives
+``{"operations": {operationId: requests received}}`` (every request routed to an operation,
+failed and faulted ones included) and ``POST /_sim/reset-stats`` zeroes it.
+"""
+
+from __future__ import annotations
+
+from ._app import OPERATION_IDS, create_app
+from ._config import DEMO_CREDENTIAL, FAULT_KINDS, Credential, SimulatorConfig
+from ._runner import RunningSimulator, SimulatorProcess, run_simulator, simulator_process
+
+__all__ = [
+    "DEMO_CREDENTIAL",
+    "FAULT_KINDS",
+    "OPERATION_IDS",
+    "Credential",
+    "RunningSimulator",
+    "SimulatorConfig",
+    "SimulatorProcess",
+    "create_app",
+    "run_simulator",
+    "simulator_process",
+]

@@ -1,0 +1,166 @@
+"""Fixtures of the simulator's conformance tests: one simulator per test session, the official
+client, and a validator of response bodies built from the API document itself."""
+
+from __future__ import annotations
+
+import copy
+import importlib.resources
+import json
+import re
+import time
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import jsonschema
+import pytest
+import requests
+from exoscale.api.partner import Client
+from exoscale_auth import ExoscaleV2Auth
+
+from pulumi_exo_distributor.simulator import Credential, RunningSimulator, SimulatorConfig, run_simulator
+
+ALICE = Credential("EXOalice0000000000000000001", "alice-secret")
+BOB = Credential("EXObob000000000000000000002", "bob-secret")
+
+
+def load_spec() -> dict[str, Any]:
+    text = (importlib.resources.files("exoscale") / "partner-api.json").read_text()
+    spec: dict[str, Any] = json.loads(text)
+    return spec
+
+
+SPEC = load_spec()
+
+#: operationId -> (method, path) for the distributor operations of the document.
+OPERATIONS: dict[str, tuple[str, str]] = {
+    operation["operationId"]: (method.upper(), path)
+    for path, item in SPEC["paths"].items()
+    for method, operation in item.items()
+    if "distributor-organization" in operation.get("tags", ())
+}
+
+
+def resolve(schema: Any, *, strict: bool = False) -> Any:
+    """Inline every ``$ref``; with ``strict``, objects also refuse properties they do not list."""
+    if isinstance(schema, list):
+        return [resolve(item, strict=strict) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        target: Any = SPEC
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        merged = {**copy.deepcopy(target), **{k: v for k, v in schema.items() if k != "$ref"}}
+        return resolve(merged, strict=strict)
+    resolved = {key: resolve(value, strict=strict) for key, value in schema.items()}
+    if strict and resolved.get("type") == "object" and "properties" in resolved:
+        resolved["additionalProperties"] = False
+    return resolved
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"message": {"type": "string", "minLength": 1}},
+    "required": ["message"],
+    "additionalProperties": False,
+}
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+
+def _check_dates(instance: Any) -> None:
+    # jsonschema checks "date-time" only with an optional dependency; check it here.
+    if isinstance(instance, list):
+        for item in instance:
+            if isinstance(item, dict):
+                for key in ("start-date", "end-date"):
+                    if key in item:
+                        assert _RFC3339.fullmatch(item[key]), item[key]
+                        datetime.fromisoformat(item[key].replace("Z", "+00:00"))
+
+
+def assert_conforms(operation_id: str, status: int, body: Any) -> None:
+    """``body`` is what the document promises for this operation and status; errors are
+    ``{"message": str}`` and only with a 4xx status the simulator is allowed to give."""
+    method, path = OPERATIONS[operation_id]
+    responses = SPEC["paths"][path][method.lower()]["responses"]
+    if 200 <= status < 300:
+        assert str(status) in responses, f"{operation_id} answered {status}, not in the document"
+        schema = resolve(responses[str(status)]["content"]["application/json"]["schema"], strict=True)
+        jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(body)
+        _check_dates(body)
+    else:
+        assert status in (400, 403, 404, 405, 409, 413), f"{operation_id} answered {status}: {body}"
+        jsonschema.Draft202012Validator(ERROR_SCHEMA).validate(body)
+
+
+def valid_body(**overrides: Any) -> dict[str, Any]:
+    """A valid organization-input, with ``overrides`` merged in (``None`` removes a key)."""
+    body: dict[str, Any] = {
+        "display-name": "Acme SA",
+        "owner-email": "owner@acme.example",
+        "billing-address": {
+            "name": "Acme SA",
+            "country": "CH",
+            "city": "Lausanne",
+            "postal-code": "1003",
+            "street-name": "Rue du Lac",
+            "building-number": "12",
+        },
+        "client-id": "acme-001",
+    }
+    for key, value in overrides.items():
+        if value is None:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
+def kwargs_of(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The official client's keyword arguments for a body (``display-name`` -> ``display_name``)."""
+    return {key.replace("-", "_"): value for key, value in body.items()}
+
+
+@pytest.fixture(scope="session")
+def sim() -> Iterator[RunningSimulator]:
+    """One simulator for the session (per xdist worker), with two distributors."""
+    with run_simulator(SimulatorConfig(credentials=(ALICE, BOB))) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def client(sim: RunningSimulator) -> Client:
+    return Client(ALICE.key, ALICE.secret, url=sim.url)
+
+
+@pytest.fixture(scope="session")
+def other_client(sim: RunningSimulator) -> Client:
+    return Client(BOB.key, BOB.secret, url=sim.url)
+
+
+@pytest.fixture
+def org(client: Client) -> dict[str, Any]:
+    """A fresh organization of ALICE."""
+    created: dict[str, Any] = client.create_distributor_organization(**kwargs_of(valid_body()))
+    return created
+
+
+@pytest.fixture(scope="session")
+def http(sim: RunningSimulator) -> Iterator[requests.Session]:
+    """A requests session signed by the reference signer as ALICE."""
+    with requests.Session() as session:
+        session.auth = ExoscaleV2Auth(ALICE.key, ALICE.secret)
+        yield session
+
+
+def expiring(seconds_from_now: float) -> ExoscaleV2Auth:
+    """The reference signer, with an expiry of our choosing."""
+
+    class _Auth(ExoscaleV2Auth):  # type: ignore[misc]
+        def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+            self._sign_request(request, int(time.time() + seconds_from_now))
+            return request
+
+    return _Auth(ALICE.key, ALICE.secret)
