@@ -72,8 +72,9 @@ def sim_stats(simulator: Any) -> dict[str, int]:
 class Stack:
     """One throw-away stack of the test program, on a local file backend."""
 
-    def __init__(self, stack: auto.Stack, simulator: Any) -> None:
+    def __init__(self, stack: auto.Stack, simulator: Any, backend: Path) -> None:
         self.stack = stack
+        self.backend = backend
         self.simulator = simulator
         self.output: list[str] = []
 
@@ -97,8 +98,7 @@ class Stack:
         return {name: value.value for name, value in self.stack.outputs().items()}
 
 
-@pytest.fixture
-def stack(pulumi_cli: str, simulator: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stack]:
+def _make_stack(simulator: Any, tmp_path: Path, name: str, *, credentials_in: str) -> tuple[Stack, Any]:
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(PROGRAM, project / "__main__.py")
@@ -113,22 +113,39 @@ def stack(pulumi_cli: str, simulator: Any, tmp_path: Path, request: pytest.Fixtu
         "PULUMI_HOME": str(tmp_path / "pulumi-home"),
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        # Credentials come from the stack config, never from the environment, in these tests.
-        "EXOSCALE_API_KEY": "",
-        "EXOSCALE_API_SECRET": "",
+        "EXOSCALE_API_KEY": KEY if credentials_in == "env" else "",
+        "EXOSCALE_API_SECRET": SECRET if credentials_in == "env" else "",
+        "EXOSCALE_PARTNER_API_ENDPOINT": simulator.url if credentials_in == "env" else "",
     }
     workspace = auto.LocalWorkspace(work_dir=str(project), env_vars=env)
-    name = "t" + request.node.name.replace("[", "-").replace("]", "")[:40]
     s = auto.Stack.create(name, workspace)
-    s.set_config("exoscale:key", auto.ConfigValue(KEY))
-    s.set_config("exoscale:secret", auto.ConfigValue(SECRET, secret=True))
-    s.set_config("exoscale:partnerApiEndpoint", auto.ConfigValue(simulator.url))
-    handle = Stack(s, simulator)
-    yield handle
-    try:
-        s.destroy(color="never")
-    finally:
-        workspace.remove_stack(name, force=True)
+    if credentials_in == "config":
+        s.set_config("exoscale:key", auto.ConfigValue(KEY))
+        s.set_config("exoscale:secret", auto.ConfigValue(SECRET, secret=True))
+        s.set_config("exoscale:partnerApiEndpoint", auto.ConfigValue(simulator.url))
+    return Stack(s, simulator, backend), workspace
+
+
+def _stack_fixture(credentials_in: str) -> Any:
+    @pytest.fixture
+    def fixture(
+        pulumi_cli: str, simulator: Any, tmp_path: Path, request: pytest.FixtureRequest
+    ) -> Iterator[Stack]:
+        name = "t" + request.node.name.replace("[", "-").replace("]", "")[:40]
+        handle, workspace = _make_stack(simulator, tmp_path, name, credentials_in=credentials_in)
+        yield handle
+        try:
+            handle.stack.destroy(color="never")
+        finally:
+            workspace.remove_stack(name, force=True)
+
+    return fixture
+
+
+#: A stack whose credentials are in its config (the secret set as a secret).
+stack = _stack_fixture("config")
+#: A stack whose credentials come from EXOSCALE_API_KEY / EXOSCALE_API_SECRET.
+env_stack = _stack_fixture("env")
 
 
 def org_spec(**overrides: Any) -> dict[str, Any]:
