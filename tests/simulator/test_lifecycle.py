@@ -1,0 +1,201 @@
+"""Statuses, transitions, idempotency, conflicts and purges."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from exoscale.api.exceptions import ExoscaleAPIClientException
+from exoscale.api.partner import Client
+
+from pulumi_exo_distributor.simulator import SimulatorConfig, run_simulator
+
+from .conftest import ALICE, BOB, assert_conforms, kwargs_of, valid_body
+
+CALLS = {
+    "activate": ("activate-distributor-organization", "activate_distributor_organization"),
+    "suspend": ("suspend-distributor-organization", "suspend_distributor_organization"),
+    "terminate": ("terminate-distributor-organization", "terminate_distributor_organization"),
+    "schedule-purge": ("schedule-purge-distributor-organization", "schedule_purge_distributor_organization"),
+}
+
+# How to reach each status from a fresh (created) organization.
+REACH = {"created": [], "active": ["activate"], "suspended": ["suspend"], "terminated": ["terminate"]}
+
+# (from, action) -> resulting status, or 409.
+TRANSITIONS: dict[tuple[str, str], str | int] = {
+    ("created", "activate"): "active",
+    ("created", "suspend"): "suspended",
+    ("created", "terminate"): "terminated",
+    ("active", "activate"): "active",
+    ("active", "suspend"): "suspended",
+    ("active", "terminate"): "terminated",
+    ("suspended", "activate"): "active",
+    ("suspended", "suspend"): "suspended",
+    ("suspended", "terminate"): "terminated",
+    ("terminated", "activate"): 409,
+    ("terminated", "suspend"): 409,
+    ("terminated", "terminate"): "terminated",
+}
+
+
+def call(client: Client, action: str, org_id: str) -> Any:
+    return getattr(client, CALLS[action][1])(id=org_id)
+
+
+def fail(client: Client, action: str, org_id: str) -> tuple[int, str]:
+    with pytest.raises(ExoscaleAPIClientException) as info:
+        call(client, action, org_id)
+    response = info.value.response
+    assert_conforms(CALLS[action][0], response.status_code, response.json())
+    return response.status_code, response.json()["message"]
+
+
+def status_of(client: Client, org_id: str) -> str:
+    status: str = client.get_distributor_organization(id=org_id)["status"]
+    return status
+
+
+@pytest.mark.parametrize(("start", "action"), list(TRANSITIONS), ids=[f"{s}-{a}" for s, a in TRANSITIONS])
+def test_transition(client: Client, org: dict[str, Any], start: str, action: str) -> None:
+    for step in REACH[start]:
+        call(client, step, org["id"])
+    assert status_of(client, org["id"]) == start
+    expected = TRANSITIONS[start, action]
+    if expected == 409:
+        status, message = fail(client, action, org["id"])
+        assert status == 409
+        assert "terminated" in message
+        assert status_of(client, org["id"]) == start
+        return
+    answer = call(client, action, org["id"])
+    assert_conforms(CALLS[action][0], 200, answer)
+    if action != "terminate":
+        assert answer["status"] == expected
+    assert status_of(client, org["id"]) == expected
+
+
+def test_activate_and_suspend_are_idempotent(client: Client, org: dict[str, Any]) -> None:
+    assert call(client, "activate", org["id"]) == call(client, "activate", org["id"])
+    assert call(client, "suspend", org["id"]) == call(client, "suspend", org["id"])
+
+
+def test_terminate_is_idempotent(client: Client, org: dict[str, Any]) -> None:
+    first = call(client, "terminate", org["id"])
+    second = call(client, "terminate", org["id"])
+    assert first == second
+    assert status_of(client, org["id"]) == "terminated"
+
+
+def test_a_terminated_organization_is_still_listed(client: Client, org: dict[str, Any]) -> None:
+    call(client, "terminate", org["id"])
+    listed = {item["id"]: item for item in client.list_distributor_organizations()["organizations"]}
+    assert listed[org["id"]]["status"] == "terminated"
+
+
+@pytest.mark.parametrize("start", ["created", "active", "suspended"])
+def test_purge_needs_a_terminated_organization(client: Client, org: dict[str, Any], start: str) -> None:
+    for step in REACH[start]:
+        call(client, step, org["id"])
+    status, message = fail(client, "schedule-purge", org["id"])
+    assert status == 409
+    assert "only a terminated organization can be purged" in message
+    assert status_of(client, org["id"]) == start
+
+
+def assert_gone(client: Client, org_id: str) -> None:
+    for action in ("activate", "suspend", "terminate", "schedule-purge"):
+        status, _ = fail(client, action, org_id)
+        assert status == 404, action
+    for method in ("get_distributor_organization", "list_distributor_organization_usage"):
+        with pytest.raises(ExoscaleAPIClientException) as info:
+            getattr(client, method)(id=org_id)
+        assert info.value.response.status_code == 404
+    assert org_id not in {item["id"] for item in client.list_distributor_organizations()["organizations"]}
+
+
+def test_immediate_purge_is_200_and_the_organization_is_gone(client: Client, org: dict[str, Any]) -> None:
+    call(client, "terminate", org["id"])
+    answer = call(client, "schedule-purge", org["id"])
+    assert_conforms("schedule-purge-distributor-organization", 200, answer)
+    assert "purged" in answer["message"]
+    assert_gone(client, org["id"])
+
+
+def test_delayed_purge_is_202_and_the_organization_goes_after_the_delay(tmp_path: Path) -> None:
+    config = SimulatorConfig(credentials=(ALICE,), purge_delay_s=0.6)
+    with run_simulator(config) as sim:
+        client = Client(ALICE.key, ALICE.secret, url=sim.url)
+        org = client.create_distributor_organization(**kwargs_of(valid_body()))
+        call(client, "terminate", org["id"])
+        response = client.http_client.put(sim.url + f"/distributor/organization/{org['id']}:schedule-purge")
+        assert response.status_code == 202
+        assert_conforms("schedule-purge-distributor-organization", 202, response.json())
+        assert "scheduled" in response.json()["message"]
+        # Until the deadline: still there, terminated, and a repeat is 202 again.
+        assert status_of(client, org["id"]) == "terminated"
+        again = client.http_client.put(sim.url + f"/distributor/organization/{org['id']}:schedule-purge")
+        assert again.status_code == 202
+        assert again.json() == response.json()  # the same deadline: a retry does not postpone it
+        assert call(client, "terminate", org["id"])  # still idempotent
+        time.sleep(0.7)
+        assert_gone(client, org["id"])
+
+
+def test_a_scheduled_purge_survives_a_restart(tmp_path: Path) -> None:
+    config = SimulatorConfig(credentials=(ALICE,), purge_delay_s=0.8, db_path=str(tmp_path / "sim.db"))
+    with run_simulator(config) as sim:
+        client = Client(ALICE.key, ALICE.secret, url=sim.url)
+        org = client.create_distributor_organization(**kwargs_of(valid_body()))
+        kept = client.create_distributor_organization(**kwargs_of(valid_body()))
+        call(client, "terminate", org["id"])
+        assert client.http_client.put(sim.url + f"/distributor/organization/{org['id']}:schedule-purge").ok
+        scheduled_at = time.monotonic()
+    with run_simulator(config) as sim:
+        client = Client(ALICE.key, ALICE.secret, url=sim.url)
+        if time.monotonic() - scheduled_at < 0.7:
+            assert status_of(client, org["id"]) == "terminated"
+        time.sleep(max(0.0, 0.9 - (time.monotonic() - scheduled_at)))
+        assert_gone(client, org["id"])
+        assert client.get_distributor_organization(id=kept["id"]) == kept
+
+
+def test_initial_status_can_be_active() -> None:
+    with run_simulator(SimulatorConfig(credentials=(ALICE,), initial_status="active")) as sim:
+        client = Client(ALICE.key, ALICE.secret, url=sim.url)
+        org = client.create_distributor_organization(**kwargs_of(valid_body()))
+        assert org["status"] == "active"
+        assert status_of(client, org["id"]) == "active"
+
+
+def test_client_id_is_not_unique_by_default(client: Client) -> None:
+    body = valid_body(**{"client-id": "shared-by-default"})
+    first = client.create_distributor_organization(**kwargs_of(body))
+    second = client.create_distributor_organization(**kwargs_of(body))
+    assert first["id"] != second["id"]
+
+
+def test_client_id_uniqueness_can_be_enforced_per_distributor() -> None:
+    with run_simulator(SimulatorConfig(credentials=(ALICE, BOB), unique_client_id=True)) as sim:
+        alice = Client(ALICE.key, ALICE.secret, url=sim.url)
+        bob = Client(BOB.key, BOB.secret, url=sim.url)
+        body = valid_body(**{"client-id": "unique-1"})
+        first = alice.create_distributor_organization(**kwargs_of(body))
+        with pytest.raises(ExoscaleAPIClientException) as info:
+            alice.create_distributor_organization(**kwargs_of(body))
+        assert info.value.response.status_code == 409
+        assert_conforms("create-distributor-organization", 409, info.value.response.json())
+        assert first["id"] in info.value.response.json()["message"]
+        # Another distributor may use the same client-id.
+        bob.create_distributor_organization(**kwargs_of(body))
+        # Organizations without client-id never collide.
+        for _ in range(2):
+            alice.create_distributor_organization(**kwargs_of(valid_body(**{"client-id": None})))
+        # A terminated organization still holds its client-id; a purged one frees it.
+        call(alice, "terminate", first["id"])
+        with pytest.raises(ExoscaleAPIClientException):
+            alice.create_distributor_organization(**kwargs_of(body))
+        call(alice, "schedule-purge", first["id"])
+        assert alice.create_distributor_organization(**kwargs_of(body))["client-id"] == "unique-1"
