@@ -33,8 +33,19 @@ console = Console(highlight=False)
 
 def start_simulator(db: Path) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "pulumi_exo_distributor.simulator", "--port", "0", "--db", str(db),
-         "--credential", f"{KEY}:{SECRET}", "--purge-delay-s", "0"],
+        [
+            sys.executable,
+            "-m",
+            "pulumi_exo_distributor.simulator",
+            "--port",
+            "0",
+            "--db",
+            str(db),
+            "--credential",
+            f"{KEY}:{SECRET}",
+            "--purge-delay-s",
+            "0",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -50,8 +61,9 @@ def start_simulator(db: Path) -> tuple[subprocess.Popen[str], str]:
 def pulumi(*args: str, env: dict[str, str], config_file: Path, capture: bool = False) -> str:
     command = ["pulumi", *args, "--stack", STACK, "--config-file", str(config_file), "--non-interactive"]
     console.print(f"\n[bold cyan]$ pulumi {' '.join(args)}[/]")
-    result = subprocess.run(command, cwd=ROOT, env=env, text=True, check=False,
-                            stdout=subprocess.PIPE if capture else None)
+    result = subprocess.run(
+        command, cwd=ROOT, env=env, text=True, check=False, stdout=subprocess.PIPE if capture else None
+    )
     if result.returncode != 0:
         raise SystemExit(f"pulumi {args[0]} failed with exit code {result.returncode}")
     return result.stdout or ""
@@ -63,8 +75,13 @@ def show_simulator(client: PartnerClient, title: str) -> None:
         table.add_column(column)
     for org in client.list_organizations():
         address = org.billing_address
-        table.add_row(str(org.id), org.status.value, org.client_id or "",
-                      address.name if address else "", address.country if address else "")
+        table.add_row(
+            str(org.id),
+            org.status.value,
+            org.client_id or "",
+            address.name if address else "",
+            address.country if address else "",
+        )
     if not table.rows:
         table.add_row("(none)", "", "", "", "")
     console.print(table)
@@ -74,13 +91,29 @@ def show_usage(client: PartnerClient, org_id: str, name: str) -> None:
     period = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     table = Table(title=f"Usage of {name} for {period}", title_justify="left")
     for column in ("product", "variable", "quantity", "unit", "excl. VAT", "incl. VAT", "currency"):
-        table.add_column(column, justify="right" if column in ("quantity", "excl. VAT", "incl. VAT") else "left")
+        table.add_column(
+            column, justify="right" if column in ("quantity", "excl. VAT", "incl. VAT") else "left"
+        )
     for statement in client.list_organization_usage(org_id, period):
         for line in statement.usage:
-            table.add_row(line.product or "", line.variable or "", str(line.quantity), line.unit or "",
-                          str(line.total_excl_vat), str(line.total_incl_vat), statement.currency or "")
-        table.add_row("[bold]total[/]", "", "", "", f"[bold]{statement.total_excl_vat}[/]",
-                      f"[bold]{statement.total_incl_vat}[/]", statement.currency or "")
+            table.add_row(
+                line.product or "",
+                line.variable or "",
+                str(line.quantity),
+                line.unit or "",
+                str(line.total_excl_vat),
+                str(line.total_incl_vat),
+                statement.currency or "",
+            )
+        table.add_row(
+            "[bold]total[/]",
+            "",
+            "",
+            "",
+            f"[bold]{statement.total_excl_vat}[/]",
+            f"[bold]{statement.total_incl_vat}[/]",
+            statement.currency or "",
+        )
     console.print(table)
 
 
@@ -107,8 +140,13 @@ def main() -> None:
     stack_created = False
     try:
         with PartnerClient(KEY, SECRET, endpoint) as client:
-            subprocess.run(["pulumi", "stack", "init", STACK, "--non-interactive"], cwd=ROOT, env=env,
-                           check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                ["pulumi", "stack", "init", STACK, "--non-interactive"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             stack_created = True
             pulumi("config", "set", "exoscale:key", KEY, env=env, config_file=config_file)
             pulumi("config", "set", "--secret", "exoscale:secret", SECRET, env=env, config_file=config_file)
@@ -116,8 +154,9 @@ def main() -> None:
 
             console.rule("1. pulumi up: three customers get their organization")
             pulumi("up", "--yes", env=env, config_file=config_file)
-            outputs = json.loads(pulumi("stack", "output", "--json", env=env, config_file=config_file,
-                                        capture=True))
+            outputs = json.loads(
+                pulumi("stack", "output", "--json", env=env, config_file=config_file, capture=True)
+            )
             console.print_json(data=outputs)
             show_simulator(client, "after the first up")
 
@@ -134,8 +173,14 @@ def main() -> None:
             show_simulator(client, "after destroy")
     finally:
         if stack_created:
-            subprocess.run(["pulumi", "stack", "rm", STACK, "--yes", "--force", "--non-interactive"], cwd=ROOT,
-                           env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                ["pulumi", "stack", "rm", STACK, "--yes", "--force", "--non-interactive"],
+                cwd=ROOT,
+                env=env,
+                check=False,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         simulator.terminate()
         try:
             simulator.wait(timeout=10)
