@@ -208,7 +208,13 @@ class _PartnerApi:
             await _drop(scope, receive, send)
             return
         if fault == "slow":
-            await asyncio.sleep(config.slow_s)
+            try:
+                await asyncio.sleep(config.slow_s)
+            except asyncio.CancelledError:
+                # The server is shutting down and gave up waiting for us: hang up, rather than
+                # let it log a traceback and write a plain-text 500 on our behalf.
+                await _drop(scope, receive, send)
+                return
         await response(scope, receive, send)
 
     async def _answer(

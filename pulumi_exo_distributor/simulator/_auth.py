@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Mapping
 from urllib.parse import parse_qs
 
 from .._signing import parse_authorization, sign
 
 __all__ = ["AuthenticationFailed", "verify_request"]
+
+_TIMESTAMP = re.compile(r"[0-9]{1,20}")
 
 
 class AuthenticationFailed(Exception):
@@ -41,12 +44,10 @@ def verify_request(
     secret = credentials.get(key)
     if secret is None:
         raise AuthenticationFailed(f"unknown API key {key[:64]!r}")
-    try:
-        expires = int(pragmas["expires"])
-    except ValueError as exc:
-        raise AuthenticationFailed(
-            "malformed Authorization header: expires= is not a UNIX timestamp"
-        ) from exc
+    # ASCII digits only: int() would also take "+5", "1_000" or other scripts' digits.
+    if not _TIMESTAMP.fullmatch(pragmas["expires"]):
+        raise AuthenticationFailed("malformed Authorization header: expires= is not a UNIX timestamp")
+    expires = int(pragmas["expires"])
     if expires < now:
         raise AuthenticationFailed(f"the request signature expired at {expires} (now {int(now)})")
     if expires > now + max_expiry_s:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -190,3 +191,9 @@ def test_stats_endpoints(sim: RunningSimulator) -> None:
     assert wrong.status_code == 405
     assert "message" in json.loads(wrong.text)
     assert requests.get(sim.root_url + "/_sim/stats/", timeout=10).status_code == 404
+
+
+def test_an_unusable_database_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A directory cannot be opened as a database.
+    assert main(["--port", "0", "--db", str(tmp_path)]) == 1
+    assert "exo-distributor-simulator:" in capsys.readouterr().err

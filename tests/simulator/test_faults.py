@@ -38,7 +38,8 @@ def create(sim: RunningSimulator, client: httpx.Client) -> httpx.Response:
     request = requests.Request("POST", sim.url + "/distributor/organization", json=valid_body()).prepare()
     ExoscaleV2Auth(ALICE.key, ALICE.secret)(request)
     assert isinstance(request.body, bytes)
-    return client.post(request.url or "", content=request.body, headers=dict(request.headers))
+    headers = {name: str(value) for name, value in request.headers.items()}
+    return client.post(request.url or "", content=request.body, headers=headers)
 
 
 @pytest.mark.parametrize(("kind", "status"), [("429", 429), ("500", 500), ("503", 503)])
