@@ -187,7 +187,7 @@ class Interpreter:
 
     def output(self, *args: str) -> str:
         self.validate()
-        proc = subprocess.run(  # noqa: S603 - runs the program's own interpreter
+        proc = subprocess.run(
             [self.python, *args],
             env=self.env,
             cwd=self.program_directory,
@@ -348,16 +348,14 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
             if interp.typechecker == "mypy" and interp.virtualenv:
                 check += ["--exclude", os.path.relpath(interp.virtualenv, interp.program_directory)]
             check.append(interp.program_directory)
-            rc = subprocess.call(  # noqa: S603 - the program's own interpreter
-                [interp.python, *check], env=interp.env, cwd=interp.program_directory
-            )
+            rc = subprocess.call([interp.python, *check], env=interp.env, cwd=interp.program_directory)
             if rc != 0:
                 raise HostError(f"{interp.typechecker} failed: exit status {rc}")
 
         sys.stdout.flush()
         sys.stderr.flush()
         try:
-            child = subprocess.Popen([interp.python, *args], env=env)  # noqa: S603
+            child = subprocess.Popen([interp.python, *args], env=env)
         except OSError as exc:
             return language_pb2.RunResponse(
                 error=f"problem executing program (could not run language executor): {exc}"
