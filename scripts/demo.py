@@ -58,8 +58,10 @@ def start_simulator(db: Path) -> tuple[subprocess.Popen[str], str]:
     return process, line.split(" ", 1)[1]
 
 
-def pulumi(*args: str, env: dict[str, str], config_file: Path, capture: bool = False) -> str:
-    command = ["pulumi", *args, "--stack", STACK, "--config-file", str(config_file), "--non-interactive"]
+def pulumi(*args: str, env: dict[str, str], config_file: Path | None, capture: bool = False) -> str:
+    command = ["pulumi", *args, "--stack", STACK, "--non-interactive"]
+    if config_file is not None:
+        command += ["--config-file", str(config_file)]
     console.print(f"\n[bold cyan]$ pulumi {' '.join(args)}[/]")
     result = subprocess.run(
         command, cwd=ROOT, env=env, text=True, check=False, stdout=subprocess.PIPE if capture else None
@@ -71,7 +73,8 @@ def pulumi(*args: str, env: dict[str, str], config_file: Path, capture: bool = F
 
 def show_simulator(client: PartnerClient, title: str) -> None:
     table = Table(title=f"The simulator holds, {title}", title_justify="left")
-    for column in ("id", "status", "client id", "billing name", "country"):
+    table.add_column("id", no_wrap=True, min_width=36)
+    for column in ("status", "client id", "billing name", "country"):
         table.add_column(column)
     for org in client.list_organizations():
         address = org.billing_address
@@ -88,7 +91,7 @@ def show_simulator(client: PartnerClient, title: str) -> None:
 
 
 def show_usage(client: PartnerClient, org_id: str, name: str) -> None:
-    period = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    period = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")  # the organization is new: this month
     table = Table(title=f"Usage of {name} for {period}", title_justify="left")
     for column in ("product", "variable", "quantity", "unit", "excl. VAT", "incl. VAT", "currency"):
         table.add_column(
@@ -154,9 +157,7 @@ def main() -> None:
 
             console.rule("1. pulumi up: three customers get their organization")
             pulumi("up", "--yes", env=env, config_file=config_file)
-            outputs = json.loads(
-                pulumi("stack", "output", "--json", env=env, config_file=config_file, capture=True)
-            )
+            outputs = json.loads(pulumi("stack", "output", "--json", env=env, config_file=None, capture=True))
             console.print_json(data=outputs)
             show_simulator(client, "after the first up")
 
@@ -165,7 +166,7 @@ def main() -> None:
             pulumi("up", "--yes", env=env, config_file=config_file)
             show_simulator(client, "after suspending globex")
 
-            console.rule("3. what globex used last month")
+            console.rule("3. what globex has used this month")
             show_usage(client, outputs["globex"]["id"], "globex")
 
             console.rule("4. pulumi destroy: terminate and purge")
