@@ -87,10 +87,13 @@ def test_generated_requests_get_conforming_answers(
     case = data.draw(st.one_of(strategies))
     try:
         response = case.call(base_url=sim.url, session=signed_session)
-    except UnicodeEncodeError:
-        # The reference signer copies query parameter names into the Authorization header,
-        # which http.client refuses beyond latin-1: no client can send such a request.
-        reject()
+    except (UnicodeEncodeError, ValueError) as exc:
+        # The reference signer copies query parameter names into the Authorization header;
+        # http.client refuses a header beyond latin-1 or holding control characters. No
+        # client can send such a request, so there is no answer to check.
+        if isinstance(exc, UnicodeEncodeError) or "Invalid header value" in str(exc):
+            reject()
+        raise
     assert response.status_code < 500, response.text
     body = response.json()
     assert_conforms(operation_id, response.status_code, body)
