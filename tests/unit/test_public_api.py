@@ -1,0 +1,63 @@
+"""The public surface is exactly what __all__ says, so it never grows by accident."""
+
+from __future__ import annotations
+
+import types
+
+import pulumi_exo_distributor as package
+from pulumi_exo_distributor import simulator
+
+EXPECTED = [
+    "APIError",
+    "AuthenticationError",
+    "BillingAddress",
+    "BillingAddressArgs",
+    "ConfigurationError",
+    "ConflictError",
+    "Credentials",
+    "DistributorOrganization",
+    "DistributorOrganizationError",
+    "DistributorOrganizationProvider",
+    "ExoDistributorError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "Organization",
+    "OrganizationInput",
+    "OrganizationStatus",
+    "PartnerClient",
+    "PurgeResult",
+    "RateLimitError",
+    "RetryPolicy",
+    "ServerError",
+    "TransportError",
+    "UsageLine",
+    "UsageStatement",
+]
+
+
+def public_names(module: types.ModuleType) -> set[str]:
+    return {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "annotations"
+    }
+
+
+def test_all_is_the_public_api() -> None:
+    assert package.__all__ == EXPECTED
+    assert public_names(package) == set(EXPECTED)
+
+
+def test_simulator_all_is_complete() -> None:
+    assert len(set(simulator.__all__)) == len(simulator.__all__)
+    assert public_names(simulator) == set(simulator.__all__)
+
+
+def test_every_error_descends_from_the_root() -> None:
+    errors = [getattr(package, name) for name in EXPECTED if name.endswith("Error")]
+    assert all(issubclass(error, package.ExoDistributorError) for error in errors)
+
+
+def test_the_provider_class_is_importable_from_the_package() -> None:
+    # The state pickles the provider by reference: its module path must stay importable.
+    assert package.DistributorOrganizationProvider.__module__ == "pulumi_exo_distributor._organization"
