@@ -19,7 +19,8 @@ ENV_SECRET = "EXOSCALE_API_SECRET"  # noqa: S105 -- the variable's name, not a s
 ENV_ENDPOINT = "EXOSCALE_PARTNER_API_ENDPOINT"
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine's loopback."""
     if host == "localhost":
         return True
     try:
@@ -31,7 +32,7 @@ def _is_loopback(host: str) -> bool:
 def check_endpoint(endpoint: str) -> str:
     """Return the endpoint without a trailing slash; refuse plain HTTP except on loopback."""
     url = httpx.URL(endpoint)
-    if url.scheme == "https" or (url.scheme == "http" and _is_loopback(url.host)):
+    if url.scheme == "https" or (url.scheme == "http" and is_loopback(url.host)):
         if not url.host:
             raise ConfigurationError(f"endpoint {endpoint!r} has no host")
         return endpoint.rstrip("/")

@@ -64,6 +64,7 @@ DeletionPolicy = Literal["purge", "terminate", "retain"]
 REPLACE_ON_CHANGE = ("display_name", "billing_address", "client_id")
 # Inputs that change in place: status through the API, the others only in the state.
 UPDATE_IN_PLACE = ("status", "owner_email", "deletion_policy", "adopt_id")
+_INPUT_KEYS = (*REPLACE_ON_CHANGE, *UPDATE_IN_PLACE)
 
 
 # -- inputs ----------------------------------------------------------------------------------
@@ -419,17 +420,6 @@ def _converge(client: PartnerClient, org: Organization, desired: DesiredStatus) 
     if desired == "active":
         return client.activate_organization(org.id)
     return client.suspend_organization(org.id)
-
-
-_INPUT_KEYS = (
-    "display_name",
-    "owner_email",
-    "billing_address",
-    "client_id",
-    "status",
-    "deletion_policy",
-    "adopt_id",
-)
 
 
 def _differs(old: object, new: object) -> bool:

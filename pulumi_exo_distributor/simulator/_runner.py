@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import os
 import queue
@@ -21,6 +20,7 @@ from typing import IO, Any
 import uvicorn
 from starlette.applications import Starlette
 
+from .._config import is_loopback
 from ._app import API_PREFIX, create_app, simulator_of
 from ._config import Credential, SimulatorConfig
 
@@ -35,15 +35,6 @@ __all__ = [
 
 #: The ready line: ``ready http://127.0.0.1:PORT/v1.alpha``.
 READY_PREFIX = "ready "
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -98,15 +89,13 @@ def uvicorn_config(app: Starlette, *, log_config: dict[str, Any] | None, log_lev
 
 
 @dataclass
-class RunningSimulator:
-    """A simulator serving in a background thread of this process (see :func:`run_simulator`)."""
+class _Endpoint:
+    """Where a simulator answers, and for whom."""
 
     #: The API base URL, ``http://127.0.0.1:PORT/v1.alpha``: give it to a client as its endpoint.
     url: str
     #: The accepted credentials (the demo one when none were configured).
     credentials: tuple[Credential, ...]
-    config: SimulatorConfig
-    app: Starlette = field(repr=False)
 
     @property
     def credential(self) -> Credential:
@@ -117,6 +106,14 @@ class RunningSimulator:
     def root_url(self) -> str:
         """``http://127.0.0.1:PORT``, where ``/_sim/stats`` lives."""
         return self.url[: -len(API_PREFIX)]
+
+
+@dataclass
+class RunningSimulator(_Endpoint):
+    """A simulator serving in a background thread of this process (see :func:`run_simulator`)."""
+
+    config: SimulatorConfig
+    app: Starlette = field(repr=False)
 
     def stats(self) -> dict[str, int]:
         """Requests received per operationId since start or the last :meth:`reset_stats`."""
@@ -169,21 +166,11 @@ def run_simulator(
 
 
 @dataclass
-class SimulatorProcess:
+class SimulatorProcess(_Endpoint):
     """A simulator running as a child process (see :func:`simulator_process`)."""
 
-    url: str
-    credentials: tuple[Credential, ...]
     process: subprocess.Popen[bytes] = field(repr=False)
     _stderr: IO[bytes] = field(repr=False)
-
-    @property
-    def credential(self) -> Credential:
-        return self.credentials[0]
-
-    @property
-    def root_url(self) -> str:
-        return self.url[: -len(API_PREFIX)]
 
     def stats(self) -> dict[str, int]:
         """Requests received per operationId, from ``GET /_sim/stats``."""

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pulumi import automation as auto
 
@@ -65,10 +64,6 @@ def api(simulator: Any) -> Iterator[PartnerClient]:
         yield client
 
 
-def sim_stats(simulator: Any) -> dict[str, int]:
-    return dict(httpx.get(simulator.url.replace("/v1.alpha", "/_sim/stats")).json()["operations"])
-
-
 class Stack:
     """One throw-away stack of the test program, on a local file backend."""
 
@@ -83,9 +78,9 @@ class Stack:
 
     def calls(self, fn: Any) -> tuple[Any, dict[str, int]]:
         """Run fn and return its result with the API operations it caused."""
-        before = sim_stats(self.simulator)
+        before = self.simulator.stats()
         result = fn()
-        after = sim_stats(self.simulator)
+        after = self.simulator.stats()
         return result, {op: n - before.get(op, 0) for op, n in after.items() if n - before.get(op, 0)}
 
     def up(self, **kwargs: Any) -> auto.UpResult:

@@ -6,7 +6,6 @@ import base64
 import pickle
 from typing import Any
 
-import httpx
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
@@ -51,14 +50,10 @@ def checked(provider: DistributorOrganizationProvider, **overrides: Any) -> dict
     return result.inputs
 
 
-def stats(simulator: Any) -> dict[str, int]:
-    return dict(httpx.get(simulator.url.replace("/v1.alpha", "/_sim/stats")).json()["operations"])
-
-
 def calls_during(simulator: Any, fn: Any) -> dict[str, int]:
-    before = stats(simulator)
+    before = simulator.stats()
     fn()
-    after = stats(simulator)
+    after = simulator.stats()
     return {op: n - before.get(op, 0) for op, n in after.items() if n - before.get(op, 0)}
 
 
