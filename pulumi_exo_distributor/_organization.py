@@ -104,10 +104,10 @@ def _reason(field: str, error: Mapping[str, Any]) -> str:
     ctx = error.get("ctx") or {}
     if kind == "missing":
         return f"{field} is required"
-    if kind in ("string_too_short", "string_too_long"):
-        low, high = _LENGTHS.get(field, (0, None))
-        allowed = f"{low} to {high} characters" if high is not None else f"at least {low} character(s)"
-        return f"{field} must be {allowed}, got {len(str(error.get('input', '')))}"
+    if kind == "string_too_short":
+        return f"{field} must be at least {ctx['min_length']} character(s) long, got {len(error['input'])}"
+    if kind == "string_too_long":
+        return f"{field} must be at most {ctx['max_length']} characters long, got {len(error['input'])}"
     if kind == "extra_forbidden":
         return f"{field} is not an input of DistributorOrganization"
     if kind == "value_error":
@@ -117,22 +117,8 @@ def _reason(field: str, error: Mapping[str, Any]) -> str:
     return f"{field}: {error['msg']}"
 
 
-_LENGTHS: dict[str, tuple[int, int | None]] = {
-    "display_name": (1, 191),
-    "owner_email": (1, 75),
-    "client_id": (0, 191),
-    "billing_address.name": (1, None),
-    "billing_address.country": (2, 2),
-    "billing_address.city": (1, 255),
-    "billing_address.postal_code": (1, 80),
-    "billing_address.street_name": (1, None),
-    "billing_address.building_number": (0, 255),
-    "billing_address.address": (1, None),
-}
-
-
 def _is_unknown(value: object) -> bool:
-    return value == UNKNOWN or (isinstance(value, pulumi.Output))
+    return isinstance(value, str) and value == UNKNOWN
 
 
 def _unknown_paths(value: object, path: tuple[str | int, ...] = ()) -> set[tuple[str | int, ...]]:
@@ -166,11 +152,11 @@ def validate_inputs(props: Mapping[str, Any]) -> tuple[dict[str, Any], list[Chec
         OrganizationArgs.model_validate(inputs)
     except PydanticValidationError as exc:
         for error in exc.errors():
-            loc = tuple(error["loc"])
+            # Nested models report wire (kebab-case) names; the resource speaks snake_case.
+            loc = tuple(part.replace("-", "_") if isinstance(part, str) else part for part in error["loc"])
             if any(loc[: len(u)] == u for u in unknown):
                 continue
-            # Nested models report wire (kebab-case) names; the resource speaks snake_case.
-            field = ".".join(str(part).replace("-", "_") for part in loc)
+            field = ".".join(str(part) for part in loc)
             failures.append(CheckFailure(field, _reason(field, error)))
     address = inputs.get("billing_address")
     if (

@@ -71,17 +71,25 @@ def test_check_applies_defaults_and_normalises(provider: DistributorOrganization
 @pytest.mark.parametrize(
     ("overrides", "field", "says"),
     [
-        ({"display_name": ""}, "display_name", "1 to 191"),
-        ({"display_name": "x" * 192}, "display_name", "1 to 191"),
+        ({"display_name": ""}, "display_name", "at least 1 character"),
+        ({"display_name": "x" * 192}, "display_name", "at most 191 characters long, got 192"),
         ({"owner_email": "not-an-email"}, "owner_email", "@"),
         ({"owner_email": "a" * 70 + "@b.example"}, "owner_email", "75"),
         ({"client_id": "c" * 192}, "client_id", "191"),
         ({"status": "terminated"}, "status", "'active' or 'suspended'"),
         ({"deletion_policy": "nuke"}, "deletion_policy", "'purge', 'terminate' or 'retain'"),
         ({"billing_address": {**ADDRESS, "country": "XX"}}, "billing_address.country", "ISO 3166-1"),
-        ({"billing_address": {**ADDRESS, "country": "CHE"}}, "billing_address.country", "2 to 2"),
-        ({"billing_address": {**ADDRESS, "city": ""}}, "billing_address.city", "1 to 255"),
-        ({"billing_address": {**ADDRESS, "postal_code": "9" * 81}}, "billing_address.postal_code", "1 to 80"),
+        (
+            {"billing_address": {**ADDRESS, "country": "CHE"}},
+            "billing_address.country",
+            "at most 2 characters",
+        ),
+        ({"billing_address": {**ADDRESS, "city": ""}}, "billing_address.city", "at least 1 character"),
+        (
+            {"billing_address": {**ADDRESS, "postal_code": "9" * 81}},
+            "billing_address.postal_code",
+            "at most 80 characters",
+        ),
         (
             {"billing_address": {k: v for k, v in ADDRESS.items() if k != "street_name"}},
             "billing_address.street_name",
