@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,6 +89,18 @@ class Stack:
 
     def preview(self, **kwargs: Any) -> auto.PreviewResult:
         return self.stack.preview(on_output=self.output.append, color="never", **kwargs)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run the pulumi CLI itself on this stack, as a user would."""
+        workspace = self.stack.workspace
+        return subprocess.run(
+            ["pulumi", *args, "--stack", self.stack.name, "--non-interactive"],
+            cwd=workspace.work_dir,
+            env={**os.environ, **workspace.env_vars},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
     def outputs(self) -> dict[str, Any]:
         return {name: value.value for name, value in self.stack.outputs().items()}

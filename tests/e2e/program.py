@@ -12,6 +12,7 @@ for name, spec in json.loads(config.require("orgs")).items():
     org = DistributorOrganization(
         name,
         billing_address=BillingAddressArgs(**address) if spec.pop("typed_address", False) else address,
+        opts=pulumi.ResourceOptions(protect=spec.pop("protect", False)),
         **spec,
     )
     pulumi.export(

@@ -188,6 +188,10 @@ def assert_no_secret(stack: Stack, *texts: str) -> None:
         assert SECRET.encode() not in path.read_bytes(), path
     for text in texts:
         assert SECRET not in text
+    exported = stack.cli("stack", "export")
+    assert exported.returncode == 0, exported.stderr
+    assert '"pulumi-python:dynamic/exoscale:DistributorOrganization"' in exported.stdout
+    assert SECRET not in exported.stdout
     provider_blob = next(
         r
         for r in stack.stack.export_stack().deployment["resources"]
@@ -230,3 +234,24 @@ def test_an_api_failure_is_a_clear_message_without_traceback(stack: Stack, api: 
     stack.stack.refresh(color="never")
     resources = stack.stack.export_stack().deployment["resources"]
     assert not [r for r in resources if r["type"].startswith("pulumi-python:dynamic")]
+
+
+def test_protect_refuses_destroy_until_unprotected(stack: Stack, api: PartnerClient) -> None:
+    stack.set_orgs({"precious": org_spec(protect=True)})
+    stack.up()
+    org_id = stack.outputs()["precious"]["id"]
+    _, calls = stack.calls(lambda: pytest.raises(auto.CommandError, stack.stack.destroy, color="never"))
+    assert calls == {}
+    assert api.get_organization(org_id).status is OrganizationStatus.ACTIVE
+    # Replacement is refused too.
+    stack.set_orgs({"precious": org_spec(protect=True, display_name="Precious AG")})
+    before = stack.simulator.stats()
+    with pytest.raises(auto.CommandError) as caught:
+        stack.up()
+    assert "protect" in str(caught.value)
+    # Refused before anything was done: no new organization beside the protected one.
+    assert stack.simulator.stats() == before
+    assert api.get_organization(org_id).status is OrganizationStatus.ACTIVE
+    # Unprotected explicitly, it can go.
+    stack.set_orgs({"precious": org_spec(protect=False)})
+    stack.up()
