@@ -33,6 +33,7 @@ from ._errors import (
     ConflictError,
     ExoDistributorError,
     NotFoundError,
+    ServerError,
     TransportError,
 )
 from ._models import BillingAddress, Organization, OrganizationInput, OrganizationStatus
@@ -186,7 +187,17 @@ class DistributorOrganizationError(ExoDistributorError):
 DistributorOrganizationError.__module__ = "pulumi_exo_distributor"
 
 
-def _hint(error: ExoDistributorError) -> str:
+def _hint(action: str, error: ExoDistributorError) -> str:
+    may_have_acted = isinstance(error, ServerError) or (
+        isinstance(error, TransportError) and error.request_sent
+    )
+    if action == "create" and may_have_acted:
+        # create is not idempotent, so it was not retried: the organization may exist anyway.
+        return (
+            "the request may have reached the Partner API, so the organization may have been created: "
+            "look for it (list the organizations, by client id) before `pulumi up` again, and take it "
+            "under management with `adopt_id=<its id>` rather than creating a second one"
+        )
     if isinstance(error, AuthenticationError):
         return (
             f"check the credentials: `pulumi config set {CONFIG_KEY} EXO...` and "
@@ -219,7 +230,9 @@ def _user_error(
     detail = str(error)
     if isinstance(error, APIError):
         detail = f"{error.operation} answered HTTP {error.status_code}: {error.message}"
-    return DistributorOrganizationError(f"cannot {action} {subject}: {detail}\n  hint: {_hint(error)}")
+    return DistributorOrganizationError(
+        f"cannot {action} {subject}: {detail}\n  hint: {_hint(action, error)}"
+    )
 
 
 _T = TypeVar("_T")

@@ -16,8 +16,9 @@ from pulumi_exo_distributor import (
     PartnerClient,
 )
 from pulumi_exo_distributor._organization import UNKNOWN
+from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
-from .conftest import SECRET, configured
+from .conftest import KEY, SECRET, configured
 
 ADDRESS = {
     "name": "Acme SA",
@@ -377,3 +378,23 @@ def test_the_pickled_provider_is_tiny_and_holds_no_secret(provider: DistributorO
     assert isinstance(clone, DistributorOrganizationProvider)
     assert clone._config == {}
     assert clone._client is None
+
+
+def test_an_ambiguous_create_failure_says_the_organization_may_exist(tmp_path: Any) -> None:
+    db = str(tmp_path / "sim.db")
+    credential = Credential(KEY, SECRET)
+    # The change is committed, then the connection is dropped unanswered.
+    faulty = SimulatorConfig(
+        credentials=(credential,), db_path=db, fault_rate=1.0, fault_kinds=("reset-after",)
+    )
+    with run_simulator(faulty) as sim:
+        provider = configured(sim.url)
+        with pytest.raises(DistributorOrganizationError) as caught:
+            provider.create(checked(provider))
+    assert "may have been created" in str(caught.value)
+    assert "adopt_id" in str(caught.value)
+    with (
+        run_simulator(SimulatorConfig(credentials=(credential,), db_path=db)) as sim,
+        PartnerClient(KEY, SECRET, sim.url) as client,
+    ):
+        assert [o.client_id for o in client.list_organizations()] == ["acme-001"]
