@@ -20,8 +20,11 @@ $(STAMP): pyproject.toml constraints.txt
 pulumi:
 	@scripts/ensure-pulumi.sh
 
+# The CLI's directory is the last line ensure-pulumi.sh prints; its failure stops the target.
+ENSURE_PULUMI = out=$$(scripts/ensure-pulumi.sh) && bin_dir=$$(printf '%s\n' "$$out" | tail -n 1)
+
 test: setup
-	@bin_dir=$$(scripts/ensure-pulumi.sh | tail -n 1) && \
+	@$(ENSURE_PULUMI) && \
 	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(WORKERS) --dist loadgroup
 
 # Everything but the end-to-end tests: no Pulumi CLI needed.
@@ -34,7 +37,7 @@ lint: setup
 	$(VENV)/bin/mypy
 
 demo: setup
-	@bin_dir=$$(scripts/ensure-pulumi.sh | tail -n 1) && \
+	@$(ENSURE_PULUMI) && \
 	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/demo.py
 
 clean:
