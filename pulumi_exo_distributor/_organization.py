@@ -330,7 +330,7 @@ class DistributorOrganizationProvider(ResourceProvider):
                     args.status,
                     exc,
                 )
-            return CreateResult(str(org.id), _outputs(args, org))
+            return CreateResult(str(org.id), _outputs(org, props))
 
         return self._guard(
             "create" if not args.adopt_id else "adopt",
@@ -347,7 +347,7 @@ class DistributorOrganizationProvider(ResourceProvider):
                 return ReadResult("", {})
             if org.status is OrganizationStatus.TERMINATED:
                 return ReadResult("", {})
-            outs = _outputs_from_state(props, org)
+            outs = _outputs(org, props)
             inputs = {key: outs[key] for key in _INPUT_KEYS if outs.get(key) is not None}
             return ReadResult(str(org.id), outs, inputs)
 
@@ -367,7 +367,7 @@ class DistributorOrganizationProvider(ResourceProvider):
 
         def run() -> UpdateResult:
             org = _converge(self.client(), _organization_from_state(_id, _olds), args.status)
-            return UpdateResult(_outputs(args, org))
+            return UpdateResult(_outputs(org, _news))
 
         return self._guard("update", run, organization=_id, name=args.display_name)
 
@@ -427,29 +427,18 @@ def _differs(old: object, new: object) -> bool:
     return old != new
 
 
-def _outputs(args: OrganizationArgs, org: Organization) -> dict[str, Any]:
-    address = org.billing_address or args.billing_address
+def _outputs(org: Organization, kept: Mapping[str, Any]) -> dict[str, Any]:
+    """Complete outputs: what the API says, and from ``kept`` (the checked inputs, or the state
+    on a read) what it never returns, exactly as the program wrote it."""
+    address = org.billing_address.model_dump(exclude_none=True) if org.billing_address else None
     return {
-        "display_name": args.display_name,
-        "owner_email": args.owner_email,
-        "billing_address": address.model_dump(exclude_none=True),
+        "display_name": kept.get("display_name"),
+        "owner_email": kept.get("owner_email"),
+        "billing_address": address if address is not None else kept.get("billing_address"),
         "client_id": org.client_id,
         "status": org.status.value,
-        "deletion_policy": args.deletion_policy,
-        "adopt_id": args.adopt_id,
-    }
-
-
-def _outputs_from_state(state: Mapping[str, Any], org: Organization) -> dict[str, Any]:
-    """Outputs after a read: what the API says, and from the state what it never returns."""
-    return {
-        "display_name": state.get("display_name"),
-        "owner_email": state.get("owner_email"),
-        "billing_address": org.billing_address.model_dump(exclude_none=True) if org.billing_address else None,
-        "client_id": org.client_id,
-        "status": org.status.value,
-        "deletion_policy": state.get("deletion_policy") or "purge",
-        "adopt_id": state.get("adopt_id"),
+        "deletion_policy": kept.get("deletion_policy") or "purge",
+        "adopt_id": kept.get("adopt_id"),
     }
 
 

@@ -398,3 +398,13 @@ def test_an_ambiguous_create_failure_says_the_organization_may_exist(tmp_path: A
         PartnerClient(KEY, SECRET, sim.url) as client,
     ):
         assert [o.client_id for o in client.list_organizations()] == ["acme-001"]
+
+
+def test_owner_email_is_recorded_as_written_so_a_second_up_is_a_no_op(
+    provider: DistributorOrganizationProvider,
+) -> None:
+    # The e-mail validator normalises the domain's case; the state must keep the program's text.
+    result = provider.create(checked(provider, owner_email="Ops@ACME.Example"))
+    assert result.outs is not None
+    assert result.outs["owner_email"] == "Ops@ACME.Example"
+    assert provider.diff(result.id, result.outs, news(owner_email="Ops@ACME.Example")).changes is False
