@@ -201,13 +201,14 @@ class PartnerClient:
         self, organization_id: UUID | str, period: str | None = None
     ) -> list[UsageStatement]:
         """list-distributor-organization-usage for ``period`` (``YYYY-MM``)."""
+        operation = "list-distributor-organization-usage"
         response = self._send(
-            "list-distributor-organization-usage",
+            operation,
             "GET",
             _org_path(organization_id) + "/usage",
             params={"period": period} if period is not None else None,
         )
-        body = _json(operation := "list-distributor-organization-usage", response)
+        body = _json(operation, response)
         if not isinstance(body, list):
             raise ServerError(operation, response.status_code, "expected a JSON list of usage statements")
         return [UsageStatement.model_validate(item) for item in body]
