@@ -2,17 +2,23 @@
 
 ``DistributorOrganization`` is the Pulumi resource; ``PartnerClient`` the typed client of the
 Exoscale Partner API it stands on.
+
+A Pulumi program imports this package for the resource alone: the client, its HTTP stack and the
+wire models load on first use (module ``__getattr__``), so a program starts as fast as
+``import pulumi`` allows.
 """
 
 from __future__ import annotations
 
-from ._client import PartnerClient, RetryPolicy
-from ._config import Credentials
+import importlib as _importlib
+import typing as _typing
+
 from ._errors import (
     APIError,
     AuthenticationError,
     ConfigurationError,
     ConflictError,
+    DistributorOrganizationError,
     ExoDistributorError,
     InvalidRequestError,
     NotFoundError,
@@ -20,21 +26,48 @@ from ._errors import (
     ServerError,
     TransportError,
 )
-from ._models import (
-    BillingAddress,
-    Organization,
-    OrganizationInput,
-    OrganizationStatus,
-    PurgeResult,
-    UsageLine,
-    UsageStatement,
-)
-from ._organization import (
-    BillingAddressArgs,
-    DistributorOrganization,
-    DistributorOrganizationError,
-    DistributorOrganizationProvider,
-)
+from ._provider import DistributorOrganizationProvider
+from ._resource import BillingAddressArgs, DistributorOrganization
+
+if _typing.TYPE_CHECKING:
+    from ._client import PartnerClient, RetryPolicy
+    from ._config import Credentials
+    from ._models import (
+        BillingAddress,
+        Organization,
+        OrganizationInput,
+        OrganizationStatus,
+        PurgeResult,
+        UsageLine,
+        UsageStatement,
+    )
+
+_LAZY = {
+    "PartnerClient": "._client",
+    "RetryPolicy": "._client",
+    "Credentials": "._config",
+    "BillingAddress": "._models",
+    "Organization": "._models",
+    "OrganizationInput": "._models",
+    "OrganizationStatus": "._models",
+    "PurgeResult": "._models",
+    "UsageLine": "._models",
+    "UsageStatement": "._models",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "APIError",

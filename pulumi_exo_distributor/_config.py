@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-import httpx
 
 from ._errors import ConfigurationError
 
@@ -31,6 +30,8 @@ def is_loopback(host: str) -> bool:
 
 def check_endpoint(endpoint: str) -> str:
     """Return the endpoint without a trailing slash; refuse plain HTTP except on loopback."""
+    import httpx  # only when a client is made: programs and checks never need it
+
     url = httpx.URL(endpoint)
     if url.scheme == "https" or (url.scheme == "http" and is_loopback(url.host)):
         if not url.host:
@@ -69,3 +70,9 @@ class Credentials:
         if missing or key is None or secret is None:
             raise ConfigurationError("missing Exoscale credentials: set " + " and ".join(missing))
         return cls(key=key, secret=secret, endpoint=check_endpoint(endpoint))
+
+    @property
+    def key_fingerprint(self) -> str:
+        """Names the API key without showing it: recorded with each organization, so that a 404
+        under other credentials is never taken for proof that the organization is gone."""
+        return "sha256:" + hashlib.sha256(self.key.encode()).hexdigest()[:16]

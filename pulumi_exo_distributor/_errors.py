@@ -7,6 +7,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "ConflictError",
+    "DistributorOrganizationError",
     "ExoDistributorError",
     "InvalidRequestError",
     "NotFoundError",
@@ -73,3 +74,8 @@ class RateLimitError(APIError):
 
 class ServerError(APIError):
     """5xx: the server failed."""
+
+
+class DistributorOrganizationError(ExoDistributorError):
+    """What a user sees when a DistributorOrganization operation fails or is refused: what, on
+    which organization, what the server said and what to do."""

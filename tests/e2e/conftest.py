@@ -18,6 +18,8 @@ from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
 KEY, SECRET = "EXOe2etests000000000000001", "e2e-secret-that-must-never-leak-7f3a"
+#: Another distributor account, known to the simulator.
+OTHER_KEY, OTHER_SECRET = "EXOe2eothers00000000000001", "another-distributors-secret"
 PASSPHRASE = "e2e-passphrase"
 PROGRAM = Path(__file__).with_name("program.py")
 VENV = Path(sys.executable).parent.parent
@@ -55,7 +57,8 @@ def pulumi_cli() -> str:
 
 @pytest.fixture(scope="session")
 def simulator() -> Iterator[Any]:
-    with run_simulator(SimulatorConfig(credentials=(Credential(KEY, SECRET),))) as running:
+    credentials = (Credential(KEY, SECRET), Credential(OTHER_KEY, OTHER_SECRET))
+    with run_simulator(SimulatorConfig(credentials=credentials)) as running:
         yield running
 
 
@@ -106,7 +109,7 @@ class Stack:
         return {name: value.value for name, value in self.stack.outputs().items()}
 
 
-def _make_stack(simulator: Any, tmp_path: Path, name: str, *, credentials_in: str) -> tuple[Stack, Any]:
+def make_stack(simulator: Any, tmp_path: Path, name: str, *, credentials_in: str) -> tuple[Stack, Any]:
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(PROGRAM, project / "__main__.py")
@@ -140,7 +143,7 @@ def _stack_fixture(credentials_in: str) -> Any:
         pulumi_cli: str, simulator: Any, tmp_path: Path, request: pytest.FixtureRequest
     ) -> Iterator[Stack]:
         name = "t" + request.node.name.replace("[", "-").replace("]", "")[:40]
-        handle, workspace = _make_stack(simulator, tmp_path, name, credentials_in=credentials_in)
+        handle, workspace = make_stack(simulator, tmp_path, name, credentials_in=credentials_in)
         yield handle
         try:
             handle.stack.destroy(color="never")

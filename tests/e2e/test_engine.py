@@ -34,7 +34,12 @@ def test_lifecycle(stack: Stack, api: PartnerClient) -> None:
 
     result, calls = stack.calls(stack.up)
     assert result.summary.result == "succeeded"
-    assert calls == {"create-distributor-organization": 2, "activate-distributor-organization": 2}
+    # One list per deployment makes sure no live organization has these client ids yet.
+    assert calls == {
+        "list-distributor-organizations": 1,
+        "create-distributor-organization": 2,
+        "activate-distributor-organization": 2,
+    }
     outputs = stack.outputs()
     for name in ("acme", "globex"):
         assert set(outputs[name]) >= OUTPUT_KEYS
@@ -88,15 +93,12 @@ def test_lifecycle(stack: Stack, api: PartnerClient) -> None:
     assert acme["id"] not in remaining
 
 
-def test_replacement_is_previewed_and_done_create_before_delete(stack: Stack, api: PartnerClient) -> None:
+def test_replacement_is_opt_in_previewed_and_done_create_before_delete(
+    stack: Stack, api: PartnerClient
+) -> None:
     stack.set_orgs({"acme": org_spec()})
     stack.up()
     old_id = stack.outputs()["acme"]["id"]
-
-    stack.set_orgs({"acme": org_spec(display_name="Acme AG")})
-    preview, calls = stack.calls(stack.preview)
-    assert preview.change_summary.get("replace") == 1
-    assert calls == {}
 
     # owner_email alone never replaces.
     stack.set_orgs({"acme": org_spec(owner_email="new-owner@acme.example")})
@@ -107,7 +109,18 @@ def test_replacement_is_previewed_and_done_create_before_delete(stack: Stack, ap
     assert calls == {}
     assert stack.outputs()["acme"]["owner_email"] == "new-owner@acme.example"
 
-    stack.set_orgs({"acme": org_spec(display_name="Acme AG", owner_email="new-owner@acme.example")})
+    stack.set_orgs(
+        {
+            "acme": org_spec(
+                display_name="Acme AG", owner_email="new-owner@acme.example", allow_replacement=True
+            )
+        }
+    )
+    preview, calls = stack.calls(stack.preview)
+    assert preview.change_summary.get("replace") == 1
+    assert calls == {}
+    assert "terminated and its purge scheduled" in "".join(stack.output)  # the opt-in says what it means
+
     result, calls = stack.calls(stack.up)
     assert result.summary.resource_changes.get("replace") == 1
     new_id = stack.outputs()["acme"]["id"]
@@ -115,6 +128,12 @@ def test_replacement_is_previewed_and_done_create_before_delete(stack: Stack, ap
     assert calls["create-distributor-organization"] == 1
     assert calls["terminate-distributor-organization"] == 1
     assert stack.outputs()["acme"]["display_name"] == "Acme AG"
+    live = [
+        o
+        for o in api.list_organizations()
+        if str(o.id) in (old_id, new_id) and o.status.value != "terminated"
+    ]
+    assert [str(o.id) for o in live] == [new_id]
 
 
 def test_destroy_honours_each_deletion_policy(stack: Stack, api: PartnerClient) -> None:
@@ -174,7 +193,7 @@ def test_invalid_input_fails_before_any_remote_write(stack: Stack) -> None:
         stack.calls(stack.preview)
     text = str(caught.value)
     assert "billing_address.country" in text
-    assert "status must be 'active' or 'suspended'" in text
+    assert "status must be 'active' or 'suspended', got 'deleted'" in text
     _, calls = stack.calls(lambda: pytest.raises(auto.CommandError, stack.up))
     assert calls == {}
 

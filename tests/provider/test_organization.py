@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import pickle
+import uuid
 from typing import Any
 
 import pytest
+import stamina
 from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime.rpc import UNKNOWN
 
 from pulumi_exo_distributor import (
     DistributorOrganizationError,
@@ -15,7 +18,6 @@ from pulumi_exo_distributor import (
     OrganizationStatus,
     PartnerClient,
 )
-from pulumi_exo_distributor._organization import UNKNOWN
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
 from .conftest import KEY, SECRET, configured
@@ -30,13 +32,23 @@ ADDRESS = {
 }
 
 
+_CLIENT_ID = ["acme-001"]
+
+
+@pytest.fixture(autouse=True)
+def _own_client_id() -> None:
+    # The simulator lives for the whole session, and a client id names one organization: each
+    # test declares its own, or its creates would find an earlier test's organization.
+    _CLIENT_ID[0] = f"acme-{uuid.uuid4().hex[:12]}"
+
+
 def news(**overrides: Any) -> dict[str, Any]:
     props: dict[str, Any] = {
         "__provider": "opaque",
         "display_name": "Acme SA",
         "owner_email": "ops@acme.example",
         "billing_address": dict(ADDRESS),
-        "client_id": "acme-001",
+        "client_id": _CLIENT_ID[0],
         "status": None,
         "deletion_policy": None,
         "adopt_id": None,
@@ -146,11 +158,20 @@ def created(provider: DistributorOrganizationProvider) -> tuple[str, dict[str, A
         ({"status": "suspended"}, True, []),
         ({"owner_email": "new-owner@acme.example"}, True, []),
         ({"deletion_policy": "retain"}, True, []),
-        ({"display_name": "Acme AG"}, True, ["display_name"]),
-        ({"client_id": "acme-002"}, True, ["client_id"]),
-        ({"billing_address": {**ADDRESS, "city": "Genève"}}, True, ["billing_address"]),
+        ({"allow_replacement": True}, True, []),
+        ({"display_name": "Acme AG", "allow_replacement": True}, True, ["display_name"]),
+        ({"client_id": "acme-002", "allow_replacement": True}, True, ["client_id"]),
+        (
+            {"billing_address": {**ADDRESS, "city": "Genève"}, "allow_replacement": True},
+            True,
+            ["billing_address"],
+        ),
         ({"billing_address": {**ADDRESS, "country": "CH"}}, False, []),
-        ({"display_name": UNKNOWN}, True, ["display_name"]),
+        ({"billing_address": {**ADDRESS, "city": " Lausanne "}}, False, []),
+        ({"client_id": None}, False, []),  # not declared any more: the recorded one stays
+        ({"display_name": UNKNOWN, "allow_replacement": True}, True, ["display_name"]),
+        # Unknown until `up`, where check refuses a real change: never a replacement.
+        ({"display_name": UNKNOWN}, True, []),
         ({"status": UNKNOWN}, True, []),
     ],
 )
@@ -168,6 +189,18 @@ def test_diff(
     assert result.delete_before_replace is False
 
 
+def test_diff_compares_declarations_never_the_api_echo(
+    provider: DistributorOrganizationProvider, created: tuple[str, dict[str, Any]]
+) -> None:
+    id_, outs = created
+    # Whatever the API says of the address (normalised, completed, extended), nothing changes.
+    echoed = {
+        **outs,
+        "remote_billing_address": {"name": "ACME SA", "country": "ch", "address": "Rue de Bourg 12"},
+    }
+    assert provider.diff(id_, echoed, news()).changes is False
+
+
 # -- create / update / read -----------------------------------------------------------------
 
 OUTPUT_KEYS = {
@@ -178,6 +211,10 @@ OUTPUT_KEYS = {
     "status",
     "deletion_policy",
     "adopt_id",
+    "allow_replacement",
+    "default_client_id",
+    "key_fingerprint",
+    "remote_billing_address",
 }
 
 
@@ -187,8 +224,13 @@ def test_create_brings_a_created_organization_to_active(
     holder: dict[str, Any] = {}
     calls = calls_during(simulator, lambda: holder.update(result=provider.create(checked(provider))))
     result = holder["result"]
-    assert calls == {"create-distributor-organization": 1, "activate-distributor-organization": 1}
-    assert set(result.outs) == OUTPUT_KEYS
+    # One list per provider process makes sure no live organization has this client id yet.
+    assert calls == {
+        "list-distributor-organizations": 1,
+        "create-distributor-organization": 1,
+        "activate-distributor-organization": 1,
+    }
+    assert set(result.outs) - {"adopt_id", "default_client_id"} <= set(OUTPUT_KEYS)
     assert result.outs["status"] == "active"
     assert result.outs["billing_address"]["country"] == "CH"
     assert result.outs["owner_email"] == "ops@acme.example"
@@ -328,7 +370,7 @@ def test_bad_credentials_say_what_to_do_and_hide_the_secret(simulator: Any) -> N
         provider.create(checked(provider))
     text = str(caught.value)
     assert "HTTP 403" in text
-    assert "create-distributor-organization" in text
+    assert "cannot create new organization ('Acme SA')" in text
     assert "exoscale:secret" in text
     assert SECRET not in text
 
@@ -380,24 +422,36 @@ def test_the_pickled_provider_is_tiny_and_holds_no_secret(provider: DistributorO
     assert clone._client is None
 
 
-def test_an_ambiguous_create_failure_says_the_organization_may_exist(tmp_path: Any) -> None:
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_creates_through_lost_answers_never_duplicate(tmp_path: Any, seed: int) -> None:
     db = str(tmp_path / "sim.db")
     credential = Credential(KEY, SECRET)
-    # The change is committed, then the connection is dropped unanswered.
+    # Half the requests lose their answer after the change is committed, or fail before it.
     faulty = SimulatorConfig(
-        credentials=(credential,), db_path=db, fault_rate=1.0, fault_kinds=("reset-after",)
+        credentials=(credential,),
+        db_path=db,
+        fault_rate=0.5,
+        fault_kinds=("reset-after", "reset-before", "500"),
+        seed=seed,
     )
-    with run_simulator(faulty) as sim:
+    client_ids = [f"c{n}" for n in range(6)]
+    failed = []
+    with stamina.set_testing(True, attempts=3), run_simulator(faulty) as sim:
         provider = configured(sim.url)
-        with pytest.raises(DistributorOrganizationError) as caught:
-            provider.create(checked(provider))
-    assert "may have been created" in str(caught.value)
-    assert "adopt_id" in str(caught.value)
-    with (
-        run_simulator(SimulatorConfig(credentials=(credential,), db_path=db)) as sim,
-        PartnerClient(KEY, SECRET, sim.url) as client,
-    ):
-        assert [o.client_id for o in client.list_organizations()] == ["acme-001"]
+        for client_id in client_ids:
+            try:
+                provider.create(checked(provider, client_id=client_id))
+            except DistributorOrganizationError as exc:
+                failed.append((client_id, str(exc)))
+    assert all("may exist" in text or "answered HTTP" in text or "no answer" in text for _, text in failed)
+    # A later run (a new provider process) finishes the job without a second organization.
+    with run_simulator(SimulatorConfig(credentials=(credential,), db_path=db)) as sim:
+        provider = configured(sim.url)
+        for client_id, _ in failed:
+            provider.create(checked(provider, client_id=client_id))
+        with PartnerClient(KEY, SECRET, sim.url) as client:
+            listed = sorted(str(o.client_id) for o in client.list_organizations())
+    assert listed == client_ids
 
 
 def test_owner_email_is_recorded_as_written_so_a_second_up_is_a_no_op(

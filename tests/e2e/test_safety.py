@@ -1,0 +1,175 @@
+"""Through the real engine: no ordinary edit, crash or wrong credential purges, duplicates,
+orphans or forgets an organization."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi import automation as auto
+
+from pulumi_exo_distributor import PartnerClient
+from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
+
+from .conftest import ADDRESS, KEY, OTHER_KEY, OTHER_SECRET, SECRET, Stack, make_stack, org_spec
+
+
+def live(api: PartnerClient) -> list[Any]:
+    return [org for org in api.list_organizations() if org.status.value != "terminated"]
+
+
+def dynamic_resources(stack: Stack) -> dict[str, Any]:
+    resources = stack.stack.export_stack().deployment["resources"]
+    return {
+        r["urn"].rsplit("::", 1)[1]: r for r in resources if r["type"].startswith("pulumi-python:dynamic")
+    }
+
+
+@pytest.mark.parametrize(
+    ("address", "says"),
+    [
+        ({**ADDRESS, "zip": "1003"}, "billing_address.zip is not a field of billing_address"),
+        (
+            {**{k: v for k, v in ADDRESS.items() if k != "postal_code"}, "postal-code": "1003"},
+            "billing_address.postal-code is not a field of billing_address: did you mean postal_code?",
+        ),
+    ],
+    ids=["unknown", "kebab-case"],
+)
+def test_a_bad_billing_address_key_is_refused_at_preview(
+    stack: Stack, address: dict[str, str], says: str
+) -> None:
+    # Once, such a key was dropped on the way to the API and every later `up` replaced the organization.
+    stack.set_orgs({"acme": org_spec(billing_address=address)})
+    with pytest.raises(auto.CommandError) as caught:
+        stack.calls(stack.preview)
+    assert says in str(caught.value)
+    _, calls = stack.calls(lambda: pytest.raises(auto.CommandError, stack.up))
+    assert calls == {}
+
+
+def test_create_only_edits_are_refused_at_preview(stack: Stack, api: PartnerClient) -> None:
+    stack.set_orgs({"acme": org_spec(client_id="edit-me")})
+    stack.up()
+    org_id = stack.outputs()["acme"]["id"]
+    edits = [
+        {"display_name": "Acme AG"},
+        {"billing_address": {**ADDRESS, "street_name": "Rue du Midi"}},
+        {"client_id": "edit-me-2"},
+        # The policy recorded with the old organization would delete it: refused together.
+        {"display_name": "Acme AG", "allow_replacement": True, "deletion_policy": "retain"},
+    ]
+    for edit in edits:
+        stack.set_orgs({"acme": org_spec(**{"client_id": "edit-me", **edit})})
+        with pytest.raises(auto.CommandError) as caught:
+            stack.calls(stack.preview)
+        text = str(caught.value)
+        assert "cannot change from" in text
+        assert "whole cloud account" in text or "Apply the new deletion_policy alone first" in text
+        _, calls = stack.calls(lambda: pytest.raises(auto.CommandError, stack.up))
+        assert calls == {}
+    assert [str(o.id) for o in live(api) if o.client_id == "edit-me"] == [org_id]
+    stack.set_orgs({"acme": org_spec(client_id="edit-me")})
+    assert stack.preview().change_summary == {"same": 2}
+
+
+def test_wrong_credentials_never_make_a_refresh_forget(env_stack: Stack) -> None:
+    stack = env_stack
+    stack.set_orgs({"a": org_spec(client_id="cred-a"), "b": org_spec()})
+    stack.up()
+    before = dynamic_resources(stack)
+    # A key of another distributor account: the simulator says 404 for organizations not its own.
+    env = stack.stack.workspace.env_vars
+    env.update(EXOSCALE_API_KEY=OTHER_KEY, EXOSCALE_API_SECRET=OTHER_SECRET)
+    with pytest.raises(auto.CommandError) as caught:
+        stack.stack.refresh(color="never")
+    assert "probably the credentials of another distributor account" in str(caught.value)
+    assert dynamic_resources(stack).keys() == before.keys()
+    with pytest.raises(auto.CommandError):
+        stack.stack.destroy(color="never")
+    assert dynamic_resources(stack).keys() == before.keys()
+    # Back to the right key: nothing to create, nothing lost.
+    env.update(EXOSCALE_API_KEY=KEY, EXOSCALE_API_SECRET=SECRET)
+    stack.stack.refresh(color="never")
+    assert stack.preview().change_summary == {"same": 3}
+
+
+def test_adopting_a_managed_organization_is_refused_and_never_purges_it(
+    stack: Stack, api: PartnerClient
+) -> None:
+    stack.set_orgs({"first": org_spec(client_id="twice")})
+    stack.up()
+    org_id = stack.outputs()["first"]["id"]
+    stack.set_orgs(
+        {"first": org_spec(client_id="twice"), "second": org_spec(client_id="twice", adopt_id=org_id)}
+    )
+    with pytest.raises(auto.CommandError) as caught:
+        stack.up()
+    assert "already managed by resource 'first'" in str(caught.value) or "also the client id" in str(
+        caught.value
+    )
+    # Even adopted in another stack, removal keeps it: an adopted organization is retained by default.
+    stack.set_orgs({"first": org_spec(client_id="twice")})
+    stack.up()
+    assert api.get_organization(org_id).status.value == "active"
+
+
+def test_renaming_a_resource_takes_its_organization_along(stack: Stack, api: PartnerClient) -> None:
+    stack.set_orgs({"old-name": org_spec(client_id="rename-me")})
+    stack.up()
+    org_id = stack.outputs()["old-name"]["id"]
+    stack.set_orgs({"new-name": org_spec(client_id="rename-me")})
+    _, calls = stack.calls(stack.up)
+    assert "create-distributor-organization" not in calls
+    assert "terminate-distributor-organization" not in calls
+    assert stack.outputs()["new-name"]["id"] == org_id
+    assert api.get_organization(org_id).status.value == "active"
+
+
+# -- a crash mid-create ---------------------------------------------------------------------
+
+
+def test_kill_minus_9_mid_create_then_recovery_makes_no_duplicate(pulumi_cli: str, tmp_path: Path) -> None:
+    credential = Credential(KEY, SECRET)
+    db = str(tmp_path / "sim.db")
+    slow = SimulatorConfig(credentials=(credential,), db_path=db, latency_ms=1500)
+    orgs = {f"c{n}": org_spec(**({"client_id": f"crash-{n}"} if n % 2 else {})) for n in range(6)}
+    with run_simulator(slow) as sim:
+        stack, workspace = make_stack(sim, tmp_path, "crash", credentials_in="config")
+        stack.set_orgs(orgs)
+        env = {**os.environ, **workspace.env_vars}
+        process = subprocess.Popen(
+            ["pulumi", "up", "--yes", "--skip-preview", "--stack", "crash", "--non-interactive"],
+            cwd=workspace.work_dir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while sim.stats().get("create-distributor-organization", 0) < 2:
+            assert process.poll() is None, "pulumi up ended before any create"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGKILL)  # the CLI, the language host and the provider
+        process.wait()
+    with run_simulator(SimulatorConfig(credentials=(credential,), db_path=db)) as sim:
+        stack.stack.set_config("exoscale:partnerApiEndpoint", auto.ConfigValue(sim.url))
+        # The documented recovery: cancel the interrupted update's lock, then up again.
+        stack.cli("cancel", "--yes")
+        stack.up()
+        with PartnerClient(KEY, SECRET, sim.url) as api:
+            remote = live(api)
+            client_ids = sorted(str(o.client_id) for o in remote)
+            assert len(client_ids) == len(set(client_ids)) == len(orgs)  # no duplicate
+            managed = {r["id"] for r in dynamic_resources(stack).values()}
+            assert {str(o.id) for o in remote} == managed  # no orphan
+            assert stack.preview().change_summary == {"same": len(orgs) + 1}
+            stack.stack.destroy(color="never")
+            assert live(api) == []
+        workspace.remove_stack("crash", force=True)

@@ -1,0 +1,283 @@
+"""The rules that keep a customer's organization from being purged, duplicated, orphaned or forgotten."""
+
+from __future__ import annotations
+
+import pickle
+import uuid
+from typing import Any
+
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+
+from pulumi_exo_distributor import (
+    DistributorOrganizationError,
+    DistributorOrganizationProvider,
+    PartnerClient,
+)
+
+from .conftest import OTHER_KEY, OTHER_SECRET, configured
+from .test_organization import ADDRESS, _own_client_id, calls_during, checked, news
+
+__all__ = ["_own_client_id"]  # each test declares its own client id
+
+
+def identity(name: str) -> str:
+    return f"pulumi:project/stack/{name}"
+
+
+# -- check: the input model ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "field", "says"),
+    [
+        ({**ADDRESS, "zip": "1003"}, "billing_address.zip", "the fields are name, country"),
+        ({**ADDRESS, "postal-code": "1003"}, "billing_address.postal-code", "did you mean postal_code?"),
+        ({**ADDRESS, "street_name": "x" * 70_000}, "billing_address.street_name", "at most 255"),
+        ({**ADDRESS, "name": "   "}, "billing_address.name", "got blank"),
+        ({**ADDRESS, "city": "Lau\nsanne"}, "billing_address.city", "control characters"),
+    ],
+)
+def test_check_refuses_what_would_not_round_trip(
+    provider: DistributorOrganizationProvider, address: dict[str, Any], field: str, says: str
+) -> None:
+    failures = provider.check({}, news(billing_address=address)).failures
+    assert field in [f.property for f in failures]
+    reason = next(f.reason for f in failures if f.property == field)
+    assert says in reason
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "says"),
+    [
+        ({"display_name": " \t "}, "display_name", "blank"),
+        ({"display_name": "Acme\x00SA"}, "display_name", "control characters"),
+        ({"adopt_id": "-" * 36}, "adopt_id", "UUID"),
+        ({"client_id": ""}, "client_id", "at least 1"),
+        ({"allow_replacement": "yes"}, "allow_replacement", "True or False"),
+    ],
+)
+def test_check_closes_the_small_gaps(
+    provider: DistributorOrganizationProvider, overrides: dict[str, Any], field: str, says: str
+) -> None:
+    failures = provider.check({}, news(**overrides)).failures
+    assert [f.property for f in failures] == [field]
+    assert says in failures[0].reason
+
+
+def test_check_trims_and_normalises_by_its_own_rules(provider: DistributorOrganizationProvider) -> None:
+    inputs = checked(provider, display_name="  Acme SA ", adopt_id=str(uuid.UUID(int=7)).upper())
+    assert inputs["display_name"] == "Acme SA"
+    assert inputs["adopt_id"] == str(uuid.UUID(int=7))
+    assert inputs["deletion_policy"] == "retain"  # adopted: retained unless the program says otherwise
+
+
+def test_a_new_resource_gets_its_own_client_id_and_keeps_it(simulator: Any) -> None:
+    provider = configured(simulator.url)
+    inputs = checked(provider, client_id=None, default_client_id=identity("acme"))
+    assert inputs["client_id"] == identity("acme")
+    # Existing (a later deployment): the recorded client id stays, even if the resource's own
+    # would now differ (a renamed stack).
+    later = configured(simulator.url).check(
+        inputs, news(client_id=None, default_client_id=identity("renamed"))
+    )
+    assert later.failures == []
+    assert later.inputs["client_id"] == identity("acme")
+
+
+# -- check: create-only inputs are guarded -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("display_name", "Acme AG"),
+        ("client_id", "acme-002"),
+        ("billing_address", {**ADDRESS, "city": "Genève"}),
+    ],
+)
+def test_a_create_only_change_is_refused_unless_replacement_is_allowed(
+    provider: DistributorOrganizationProvider, field: str, value: Any
+) -> None:
+    olds = checked(provider)
+    failures = provider.check(olds, news(**{field: value})).failures
+    assert [f.property for f in failures] == [field]
+    reason = failures[0].reason
+    assert "cannot change from" in reason
+    assert "purge of the customer's whole cloud account" in reason
+    assert "allow_replacement=True" in reason
+    assert provider.check(olds, news(**{field: value}, allow_replacement=True)).failures == []
+
+
+def test_a_replacement_never_comes_with_a_new_deletion_policy(
+    provider: DistributorOrganizationProvider,
+) -> None:
+    olds = checked(provider)
+    failures = provider.check(
+        olds, news(display_name="Acme AG", allow_replacement=True, deletion_policy="retain")
+    ).failures
+    assert [f.property for f in failures] == ["deletion_policy"]
+    assert "Apply the new deletion_policy alone first" in failures[0].reason
+    # Alone, the policy changes in place.
+    assert provider.check(olds, news(deletion_policy="retain")).failures == []
+
+
+def test_two_resources_cannot_declare_one_client_id(provider: DistributorOrganizationProvider) -> None:
+    assert provider.check({}, news(client_id="shared", default_client_id=identity("a"))).failures == []
+    assert provider.check({}, news(client_id="shared", default_client_id=identity("a"))).failures == []
+    failures = provider.check({}, news(client_id="SHARED", default_client_id=identity("b"))).failures
+    assert [f.property for f in failures] == ["client_id"]
+    assert "'a'" in failures[0].reason
+
+
+def test_adopting_an_organization_another_resource_manages_is_refused(
+    provider: DistributorOrganizationProvider,
+) -> None:
+    result = provider.create(checked(provider, default_client_id=identity("first")))
+    assert result.outs is not None
+    provider.diff(result.id, result.outs, news(default_client_id=identity("first")))
+    failures = provider.check(
+        {}, news(adopt_id=result.id, client_id=None, default_client_id=identity("second"))
+    ).failures
+    assert [f.property for f in failures] == ["adopt_id"]
+    assert "already managed by resource 'first'" in failures[0].reason
+
+
+# -- create: exactly once -------------------------------------------------------------------
+
+
+def test_create_takes_over_the_organization_an_earlier_attempt_made(
+    provider: DistributorOrganizationProvider, simulator: Any
+) -> None:
+    first = provider.create(checked(provider))
+    # A new provider process (the next `pulumi up` after a crash) declares the same organization.
+    again = configured(simulator.url)
+    holder: dict[str, Any] = {}
+    calls = calls_during(simulator, lambda: holder.update(result=again.create(checked(again))))
+    assert holder["result"].id == first.id
+    assert "create-distributor-organization" not in calls
+
+
+def test_create_refuses_a_live_organization_declared_otherwise(
+    provider: DistributorOrganizationProvider, simulator: Any
+) -> None:
+    provider.create(checked(provider))
+    again = configured(simulator.url)
+    with pytest.raises(
+        DistributorOrganizationError, match=r"already has client id .*Bern.*Nothing was created"
+    ):
+        again.create(checked(again, billing_address={**ADDRESS, "city": "Bern"}))
+
+
+def test_the_list_is_read_once_per_process(provider: DistributorOrganizationProvider, simulator: Any) -> None:
+    calls = calls_during(
+        simulator,
+        lambda: [provider.create(checked(provider, client_id=f"once-{uuid.uuid4()}")) for _ in range(3)],
+    )
+    assert calls["list-distributor-organizations"] == 1
+    assert calls["create-distributor-organization"] == 3
+
+
+def test_a_second_resource_with_a_taken_client_id_is_refused_at_create(
+    provider: DistributorOrganizationProvider,
+) -> None:
+    result = provider.create(checked(provider, default_client_id=identity("one")))
+    assert result.outs is not None
+    provider.diff(result.id, result.outs, news(default_client_id=identity("one")))
+    # check refuses the second declaration first; create holds the line on its own too.
+    with pytest.raises(DistributorOrganizationError, match="managed by resource 'one'"):
+        provider.create(news(default_client_id=identity("two")))
+
+
+# -- read and delete: a 404 under other credentials is not "gone" -------------------------------
+
+
+def test_read_with_another_distributors_key_fails_instead_of_forgetting(
+    provider: DistributorOrganizationProvider, simulator: Any, api: PartnerClient
+) -> None:
+    result = provider.create(checked(provider))
+    assert result.outs is not None
+    stranger = configured(simulator.url, key=OTHER_KEY, secret=OTHER_SECRET)
+    with pytest.raises(
+        DistributorOrganizationError, match="(?s)does not exist for API key.*another distributor"
+    ):
+        stranger.read(result.id, result.outs)
+    with pytest.raises(DistributorOrganizationError, match="probably the credentials of another"):
+        stranger.delete(result.id, result.outs)
+    assert api.get_organization(result.id).status.value == "active"
+    # Under its own key, a purged organization is really gone, and forgotten.
+    provider.delete(result.id, result.outs)
+    assert provider.read(result.id, result.outs).id == ""
+
+
+def test_a_state_without_a_recorded_key_is_never_forgotten_on_a_404(
+    provider: DistributorOrganizationProvider,
+) -> None:
+    result = provider.create(checked(provider))
+    assert result.outs is not None
+    provider.delete(result.id, result.outs)
+    legacy = {k: v for k, v in result.outs.items() if k != "key_fingerprint"}
+    with pytest.raises(DistributorOrganizationError, match="has no API key recorded"):
+        provider.read(result.id, legacy)
+
+
+def test_the_fingerprint_never_shows_the_key_or_secret(provider: DistributorOrganizationProvider) -> None:
+    result = provider.create(checked(provider))
+    assert result.outs is not None
+    text = repr(result.outs)
+    assert "EXOprovidertests" not in text
+    assert "provider-tests-secret" not in text
+    assert result.outs["key_fingerprint"].startswith("sha256:")
+
+
+def test_a_refresh_of_many_is_one_list(
+    provider: DistributorOrganizationProvider, simulator: Any, api: PartnerClient
+) -> None:
+    created = [provider.create(checked(provider, client_id=f"bulk-{uuid.uuid4()}")) for _ in range(8)]
+    api.suspend_organization(created[-1].id)  # out of band: the list must show it
+    refresher = configured(simulator.url)
+    results: list[Any] = []
+    calls = calls_during(
+        simulator, lambda: results.extend(refresher.read(c.id, c.outs or {}) for c in created)
+    )
+    assert calls == {"get-distributor-organization": 1, "list-distributor-organizations": 1}
+    assert [r.id for r in results] == [c.id for c in created]
+    assert results[-1].outs["status"] == "suspended"
+
+
+def test_delete_leaves_an_organization_another_resource_took_over(
+    provider: DistributorOrganizationProvider, simulator: Any, api: PartnerClient
+) -> None:
+    old = provider.create(checked(provider, default_client_id=identity("old-name")))
+    assert old.outs is not None
+    # The next deployment: the renamed resource declares the same client id and takes the
+    # organization over; then the engine deletes the resource of the old name.
+    deployment = configured(simulator.url)
+    renamed = deployment.create(checked(deployment, default_client_id=identity("new-name")))
+    assert renamed.id == old.id
+    calls = calls_during(simulator, lambda: deployment.delete(old.id, old.outs or {}))
+    assert calls == {}
+    assert api.get_organization(old.id).status.value == "active"
+
+
+# -- the pickled provider ------------------------------------------------------------------
+
+
+def test_pickling_cost_is_flat_in_the_number_of_resources(provider: DistributorOrganizationProvider) -> None:
+    # The SDK's serialize_provider wraps the pickler's dict writer once more on every call, so a
+    # provider pickled with a state dict walks a chain one deeper per resource. Ours writes no dict.
+    calls = []
+    original = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+
+    def counting(self: Any, *args: Any) -> None:
+        calls.append(1)
+        original(self, *args)
+
+    pickle._Pickler._batch_setitems = counting  # type: ignore[attr-defined]
+    try:
+        first = serialize_provider(provider)
+        for _ in range(2_000):  # beyond the recursion limit of a growing chain
+            assert serialize_provider(provider) == first
+    finally:
+        pickle._Pickler._batch_setitems = original  # type: ignore[attr-defined]
+    assert calls == []
