@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Test workers: the end-to-end tests spend most of their time waiting on the engine.
 WORKERS ?= 2
 
-.PHONY: setup pulumi test test-fast lint demo clean
+.PHONY: setup pulumi test test-fast lint demo reliability clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,11 @@ lint: setup
 demo: setup
 	@$(ENSURE_PULUMI) && \
 	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/demo.py
+
+# Fault and crash scenarios through the real engine: a table of duplicates, orphans and purges.
+reliability: setup
+	@$(ENSURE_PULUMI) && \
+	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/reliability.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -3,10 +3,6 @@ orphans or forgets an organization."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +10,9 @@ import pytest
 from pulumi import automation as auto
 
 from pulumi_exo_distributor import PartnerClient
-from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
-from .conftest import ADDRESS, KEY, OTHER_KEY, OTHER_SECRET, SECRET, Stack, make_stack, org_spec
+from . import scenarios
+from .conftest import ADDRESS, KEY, OTHER_KEY, OTHER_SECRET, SECRET, Stack, org_spec
 
 
 def live(api: PartnerClient) -> list[Any]:
@@ -131,45 +127,23 @@ def test_renaming_a_resource_takes_its_organization_along(stack: Stack, api: Par
     assert api.get_organization(org_id).status.value == "active"
 
 
-# -- a crash mid-create ---------------------------------------------------------------------
+# -- faults and crashes (the scenarios of `make reliability`, sized for CI) -------------------
+
+
+def test_thirty_percent_faults_converge_without_duplicates_or_orphans(
+    pulumi_cli: str, tmp_path: Path
+) -> None:
+    outcome = scenarios.faults(tmp_path, fault_rate=0.3, seed=7, count=12)
+    assert outcome.runs <= 3, outcome
+    assert (outcome.duplicates, outcome.orphans, outcome.purges) == (0, 0, 0), outcome
+    assert outcome.clean_preview, outcome
+    assert outcome.refused == 3, outcome
+    assert outcome.live_after_destroy == 0, outcome
 
 
 def test_kill_minus_9_mid_create_then_recovery_makes_no_duplicate(pulumi_cli: str, tmp_path: Path) -> None:
-    credential = Credential(KEY, SECRET)
-    db = str(tmp_path / "sim.db")
-    slow = SimulatorConfig(credentials=(credential,), db_path=db, latency_ms=1500)
-    orgs = {f"c{n}": org_spec(**({"client_id": f"crash-{n}"} if n % 2 else {})) for n in range(6)}
-    with run_simulator(slow) as sim:
-        stack, workspace = make_stack(sim, tmp_path, "crash", credentials_in="config")
-        stack.set_orgs(orgs)
-        env = {**os.environ, **workspace.env_vars}
-        process = subprocess.Popen(
-            ["pulumi", "up", "--yes", "--skip-preview", "--stack", "crash", "--non-interactive"],
-            cwd=workspace.work_dir,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 120
-        while sim.stats().get("create-distributor-organization", 0) < 2:
-            assert process.poll() is None, "pulumi up ended before any create"
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        os.killpg(process.pid, signal.SIGKILL)  # the CLI, the language host and the provider
-        process.wait()
-    with run_simulator(SimulatorConfig(credentials=(credential,), db_path=db)) as sim:
-        stack.stack.set_config("exoscale:partnerApiEndpoint", auto.ConfigValue(sim.url))
-        # The documented recovery: cancel the interrupted update's lock, then up again.
-        stack.cli("cancel", "--yes")
-        stack.up()
-        with PartnerClient(KEY, SECRET, sim.url) as api:
-            remote = live(api)
-            client_ids = sorted(str(o.client_id) for o in remote)
-            assert len(client_ids) == len(set(client_ids)) == len(orgs)  # no duplicate
-            managed = {r["id"] for r in dynamic_resources(stack).values()}
-            assert {str(o.id) for o in remote} == managed  # no orphan
-            assert stack.preview().change_summary == {"same": len(orgs) + 1}
-            stack.stack.destroy(color="never")
-            assert live(api) == []
-        workspace.remove_stack("crash", force=True)
+    outcome = scenarios.crash(tmp_path, count=6)
+    assert outcome.runs <= 3, outcome
+    assert (outcome.duplicates, outcome.orphans, outcome.purges) == (0, 0, 0), outcome
+    assert outcome.clean_preview, outcome
+    assert outcome.live_after_destroy == 0, outcome

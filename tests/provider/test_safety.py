@@ -281,3 +281,34 @@ def test_pickling_cost_is_flat_in_the_number_of_resources(provider: DistributorO
     finally:
         pickle._Pickler._batch_setitems = original  # type: ignore[attr-defined]
     assert calls == []
+
+
+# -- hints that fit the error -----------------------------------------------------------------
+
+
+def test_adopting_an_id_no_organization_has_names_the_id_and_key(
+    provider: DistributorOrganizationProvider,
+) -> None:
+    missing = str(uuid.uuid4())
+    with pytest.raises(DistributorOrganizationError) as caught:
+        provider.create(checked(provider, adopt_id=missing, client_id=None))
+    text = str(caught.value)
+    assert f"cannot adopt organization {missing}" in text
+    assert "no organization with this id is visible to API key sha256:" in text
+    assert "pulumi refresh" not in text
+
+
+def test_a_too_large_request_is_not_told_to_retry_later() -> None:
+    from pulumi_exo_distributor import InvalidRequestError
+    from pulumi_exo_distributor._provider import _user_error
+
+    error = _user_error(
+        "create",
+        InvalidRequestError("create-distributor-organization", 413, "request body too large"),
+        organization=None,
+        name="Acme SA",
+        client_id="acme",
+    )
+    assert "HTTP 413" in str(error)
+    assert "shorten the longest inputs" in str(error)
+    assert "retry later" not in str(error)
