@@ -12,6 +12,12 @@ From Python::
 :func:`simulator_process` does the same in a child process, :func:`create_app` gives the bare
 Starlette app.
 
+Time: the simulated world reads a clock (epoch seconds, :func:`time.time` by default) for
+creation dates, purge deadlines and the current month of usage. ``run_simulator`` and
+``create_app`` take ``clock=``; a :class:`ManualClock` moves only when told to
+(``clock.advance(60)``), so a test decides when a deadline passes instead of sleeping past it.
+Signatures are checked against the real time, as clients sign with theirs.
+
 What it implements, from the API document in ``exoscale==0.16.4``: the eight operations under
 ``/v1.alpha``, their request and response shapes, request signatures (EXO2-HMAC-SHA256; 403
 for a missing or malformed header, an unknown key, a wrong signature, an expired signature or
@@ -59,6 +65,7 @@ failed and faulted ones included) and ``POST /_sim/reset-stats`` zeroes it.
 from __future__ import annotations
 
 from ._app import OPERATION_IDS, create_app
+from ._clock import ManualClock
 from ._config import DEMO_CREDENTIAL, FAULT_KINDS, Credential, SimulatorConfig
 from ._runner import RunningSimulator, SimulatorProcess, run_simulator, simulator_process
 
@@ -67,6 +74,7 @@ __all__ = [
     "FAULT_KINDS",
     "OPERATION_IDS",
     "Credential",
+    "ManualClock",
     "RunningSimulator",
     "SimulatorConfig",
     "SimulatorProcess",

@@ -35,6 +35,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ._auth import AuthenticationFailed, verify_request
+from ._clock import Clock
 from ._config import SimulatorConfig
 from ._faults import FaultInjector, abort_connection, transport_of
 from ._schema import ORGANIZATION_INPUT_SCHEMA, validate
@@ -121,9 +122,10 @@ class _Stats:
 
 @dataclass
 class Simulator:
-    """The state behind one app: its configuration, store, statistics and fault generator."""
+    """The state behind one app: its configuration, clock, store, statistics and fault generator."""
 
     config: SimulatorConfig
+    clock: Clock
     store: Store
     stats: _Stats
     faults: FaultInjector
@@ -243,6 +245,7 @@ class _PartnerApi:
                 body=body,
                 authorization=request.headers.get("authorization"),
                 credentials=self.simulator.secrets,
+                # The real time, not the simulator's clock: the client signed with its own.
                 now=time.time(),
                 max_expiry_s=config.max_expiry_s,
             )
@@ -428,7 +431,7 @@ async def _schedule_purge(context: _Context) -> Response:
 async def _usage(context: _Context) -> Response:
     org_id = _organization_id(context)
     values = context.query.get("period")
-    now = time.time()
+    now = context.simulator.clock()
     if values is None:
         today = time.gmtime(now)
         period = (today.tm_year, today.tm_mon)
@@ -473,16 +476,19 @@ class _SimulatorStarlette(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def create_app(config: SimulatorConfig | None = None) -> Starlette:
+def create_app(config: SimulatorConfig | None = None, *, clock: Clock = time.time) -> Starlette:
     """A fresh simulator as an ASGI app, with its own store, statistics and fault generator.
 
     The store (SQLite, in memory unless ``config.db_path``) is opened now and closed when the
-    app's lifespan ends. ``simulator_of(app)`` gives access to the state behind it.
+    app's lifespan ends. ``simulator_of(app)`` gives access to the state behind it. ``clock``
+    (epoch seconds) is the simulated world's time: creation dates, purge deadlines, the current
+    month of usage; a :class:`ManualClock` makes them deterministic in tests.
     """
     config = config or SimulatorConfig()
     simulator = Simulator(
         config=config,
-        store=Store(config.db_path),
+        clock=clock,
+        store=Store(config.db_path, clock=clock),
         stats=_Stats(),
         faults=FaultInjector(config.fault_rate, config.fault_kinds, config.seed),
     )

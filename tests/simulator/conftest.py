@@ -18,7 +18,13 @@ import requests
 from exoscale.api.partner import Client
 from exoscale_auth import ExoscaleV2Auth
 
-from pulumi_exo_distributor.simulator import Credential, RunningSimulator, SimulatorConfig, run_simulator
+from pulumi_exo_distributor.simulator import (
+    Credential,
+    ManualClock,
+    RunningSimulator,
+    SimulatorConfig,
+    run_simulator,
+)
 
 ALICE = Credential("EXOalice0000000000000000001", "alice-secret")
 BOB = Credential("EXObob000000000000000000002", "bob-secret")
@@ -124,9 +130,16 @@ def kwargs_of(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def sim() -> Iterator[RunningSimulator]:
+def sim_clock() -> ManualClock:
+    """The session simulator's time, frozen at the start of the session: a test that asks for
+    "this month" cannot straddle a month boundary, whatever the real clock does meanwhile."""
+    return ManualClock()
+
+
+@pytest.fixture(scope="session")
+def sim(sim_clock: ManualClock) -> Iterator[RunningSimulator]:
     """One simulator for the session (per xdist worker), with two distributors."""
-    with run_simulator(SimulatorConfig(credentials=(ALICE, BOB))) as running:
+    with run_simulator(SimulatorConfig(credentials=(ALICE, BOB)), clock=sim_clock) as running:
         yield running
 
 

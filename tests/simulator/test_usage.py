@@ -12,7 +12,7 @@ import requests
 from exoscale.api.exceptions import ExoscaleAPIClientException
 from exoscale.api.partner import Client
 
-from pulumi_exo_distributor.simulator import RunningSimulator
+from pulumi_exo_distributor.simulator import ManualClock, RunningSimulator
 from pulumi_exo_distributor.simulator._usage import VAT_RATES, usage_statements
 
 from .conftest import assert_conforms, kwargs_of, valid_body
@@ -20,8 +20,9 @@ from .conftest import assert_conforms, kwargs_of, valid_body
 USAGE = "list-distributor-organization-usage"
 
 
-def this_month() -> str:
-    return time.strftime("%Y-%m", time.gmtime())
+def this_month(clock: ManualClock) -> str:
+    """The simulator's current month (its clock, not ours: they could straddle a month end)."""
+    return time.strftime("%Y-%m", time.gmtime(clock()))
 
 
 def usage(client: Client, org_id: str, period: str | None = None) -> list[dict[str, Any]]:
@@ -31,14 +32,18 @@ def usage(client: Client, org_id: str, period: str | None = None) -> list[dict[s
     return result
 
 
-def test_the_same_question_gets_the_same_answer(client: Client, org: dict[str, Any]) -> None:
-    first = usage(client, org["id"], this_month())
-    assert first == usage(client, org["id"], this_month())
+def test_the_same_question_gets_the_same_answer(
+    client: Client, org: dict[str, Any], sim_clock: ManualClock
+) -> None:
+    first = usage(client, org["id"], this_month(sim_clock))
+    assert first == usage(client, org["id"], this_month(sim_clock))
     assert len(first) == 1
 
 
-def test_without_period_it_is_the_current_month(client: Client, org: dict[str, Any]) -> None:
-    assert usage(client, org["id"]) == usage(client, org["id"], this_month())
+def test_without_period_it_is_the_current_month(
+    client: Client, org: dict[str, Any], sim_clock: ManualClock
+) -> None:
+    assert usage(client, org["id"]) == usage(client, org["id"], this_month(sim_clock))
 
 
 def test_a_month_before_creation_or_in_the_future_is_empty(client: Client, org: dict[str, Any]) -> None:
@@ -46,10 +51,10 @@ def test_a_month_before_creation_or_in_the_future_is_empty(client: Client, org: 
     assert usage(client, org["id"], "9999-12") == []
 
 
-def test_statements_are_consistent(client: Client) -> None:
+def test_statements_are_consistent(client: Client, sim_clock: ManualClock) -> None:
     for _ in range(12):
         org = client.create_distributor_organization(**kwargs_of(valid_body()))
-        [statement] = usage(client, org["id"], this_month())
+        [statement] = usage(client, org["id"], this_month(sim_clock))
         rate = VAT_RATES[statement["currency"]]
         lines = statement["usage"]
         assert lines
@@ -67,7 +72,7 @@ def test_statements_are_consistent(client: Client) -> None:
         )
         start = datetime.fromisoformat(statement["start-date"].replace("Z", "+00:00"))
         end = datetime.fromisoformat(statement["end-date"].replace("Z", "+00:00"))
-        now = datetime.now(timezone.utc)
+        now = datetime.fromtimestamp(sim_clock(), timezone.utc)
         assert (start.year, start.month, start.day, start.hour) == (now.year, now.month, 1, 0)
         assert start < now < end
         assert end.day == 1
