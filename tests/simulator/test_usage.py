@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -61,7 +61,8 @@ def test_statements_are_consistent(client: Client, sim_clock: ManualClock) -> No
         for line in lines:
             excl, incl = Decimal(str(line["total-excl-vat"])), Decimal(str(line["total-incl-vat"]))
             assert excl == excl.quantize(Decimal("0.01"))
-            assert incl == (excl * (1 + rate)).quantize(Decimal("0.01"))
+            # Half up, as documented: quantize() alone rounds half to even (15.50 at 19 % is 18.445).
+            assert incl == (excl * (1 + rate)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
             assert line["quantity"] > 0
             assert line["product"] and line["variable"] and line["description"] and line["unit"]
         assert Decimal(str(statement["total-excl-vat"])) == sum(
@@ -89,6 +90,16 @@ def test_the_currency_is_fixed_per_organization_and_all_three_occur() -> None:
         assert len(seen) == 1
         currencies |= seen
     assert currencies == {"CHF", "EUR", "USD"}
+
+
+def test_vat_is_rounded_half_up() -> None:
+    # An organization whose statement holds a line of 15.50 EUR: 15.50 * 1.19 = 18.445.
+    org_id = "ca71438e-14fb-4946-87dd-8b90863736d8"
+    [statement] = usage_statements(org_id, 0.0, (2026, 11), time.time())
+    assert statement["currency"] == "EUR"
+    assert {"total-excl-vat": 15.5, "total-incl-vat": 18.45}.items() <= next(
+        line for line in statement["usage"] if line["total-excl-vat"] == 15.5
+    ).items()
 
 
 def test_months_differ_and_december_ends_in_january() -> None:
