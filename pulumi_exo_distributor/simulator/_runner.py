@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 from .._config import is_loopback
 from ._app import API_PREFIX, create_app, simulator_of
 from ._clock import Clock
-from ._config import Credential, SimulatorConfig
+from ._config import Credential, SimulatorConfig, server_args
 
 __all__ = [
     "RunningSimulator",
@@ -229,10 +229,7 @@ def simulator_process(
         python,
         "-m",
         "pulumi_exo_distributor.simulator",
-        "--host",
-        host,
-        "--port",
-        str(port),
+        *server_args(host=host, port=port),
         *config.to_args(),
         *extra_args,
     ]
