@@ -30,7 +30,10 @@ Choices where the real API is unknown (the switchable ones have a flag):
 - New organizations are ``created`` (``--initial-status active`` to change).
 - ``created`` can be activated and suspended. activate (from created, suspended) and suspend
   (from created, active) succeed unchanged on their target state, 409 on ``terminated``.
-  terminate succeeds from any status, again on ``terminated`` too.
+  terminate succeeds from any status. On an organization already ``terminated`` it changes
+  nothing and answers 200 as the first time (``--terminate-again 404``: 404 as if the
+  organization were gone, though get still shows it terminated; ``--terminate-again 409``:
+  a conflict).
 - schedule-purge needs a ``terminated`` organization (409 otherwise). With
   ``--purge-delay-s 0`` (default) it answers 200 and the organization is gone; with a delay it
   answers 202 and the organization disappears once the delay has passed (the deadline is
@@ -43,6 +46,11 @@ Choices where the real API is unknown (the switchable ones have a flag):
   accept and drop them). ``null`` is a wrong type like any other. Validation is the schema's,
   nothing more: ``country`` must be 2 characters but is not checked against ISO 3166, and
   ``owner-email`` is not checked to be an address.
+- An organization of another distributor (another key) answers 404 to get, activate,
+  suspend, terminate, schedule-purge and usage, exactly like one that does not exist
+  (``--foreign-status 403``: 403 instead, with a message saying it is not accessible with this
+  key; an organization nobody has, or a purged one, is still 404). It is never listed, and
+  nothing another distributor tries changes it.
 - An id that is not a canonical UUID answers 404 (it cannot name an organization); UUIDs are
   matched case-insensitively and returned lower-case.
 - POST bodies must be ``application/json`` (400 otherwise), at most ``max_body_bytes``

@@ -39,7 +39,7 @@ from ._clock import Clock
 from ._config import SimulatorConfig
 from ._faults import FaultInjector, abort_connection, transport_of
 from ._schema import ORGANIZATION_INPUT_SCHEMA, validate
-from ._store import Conflict, NotFound, Organization, Store
+from ._store import Conflict, Foreign, NotFound, Organization, Store
 from ._usage import PeriodError, parse_period, usage_statements
 
 __all__ = ["API_PREFIX", "OPERATION_IDS", "Simulator", "create_app", "simulator_of"]
@@ -341,7 +341,10 @@ def _organization_id(context: _Context) -> str:
     return org_id.lower()
 
 
-def _not_found(org_id: str) -> _ApiError:
+def _not_found(context: _Context, org_id: str, exc: NotFound) -> _ApiError:
+    """404, or ``foreign_status`` for an organization of another distributor."""
+    if isinstance(exc, Foreign) and context.simulator.config.foreign_status == 403:
+        return _ApiError(403, f"organization {org_id} is not accessible with this API key")
     return _ApiError(404, f"organization {org_id} not found")
 
 
@@ -382,32 +385,41 @@ async def _get(context: _Context) -> Response:
     try:
         org: Organization = await _run(context.simulator.store.get, context.owner, org_id)
     except NotFound as exc:
-        raise _not_found(org_id) from exc
+        raise _not_found(context, org_id, exc) from exc
     return json_response(200, org.to_output())
 
 
-async def _transition(context: _Context, action: str) -> Organization:
+async def _transition(context: _Context, action: str) -> tuple[Organization, bool]:
+    """Apply ``action``; the organization after it, and whether its status changed."""
     org_id = _organization_id(context)
     try:
-        org, _changed = await _run(context.simulator.store.apply, context.owner, org_id, action)
+        org, changed = await _run(context.simulator.store.apply, context.owner, org_id, action)
     except NotFound as exc:
-        raise _not_found(org_id) from exc
+        raise _not_found(context, org_id, exc) from exc
     except Conflict as exc:
         raise _ApiError(409, f"organization {org_id}: {exc}") from exc
     assert isinstance(org, Organization)
-    return org
+    return org, changed
 
 
 async def _activate(context: _Context) -> Response:
-    return json_response(200, (await _transition(context, "activate")).to_output())
+    org, _ = await _transition(context, "activate")
+    return json_response(200, org.to_output())
 
 
 async def _suspend(context: _Context) -> Response:
-    return json_response(200, (await _transition(context, "suspend")).to_output())
+    org, _ = await _transition(context, "suspend")
+    return json_response(200, org.to_output())
 
 
 async def _terminate(context: _Context) -> Response:
-    org = await _transition(context, "terminate")
+    org, changed = await _transition(context, "terminate")
+    # The store changes nothing on a terminated organization; only the answer differs.
+    again = context.simulator.config.terminate_again
+    if not changed and again == 404:
+        raise _ApiError(404, f"organization {org.id} not found")
+    if not changed and again == 409:
+        raise _ApiError(409, f"organization {org.id}: it is already terminated")
     return json_response(200, {"message": f"organization {org.id} terminated"})
 
 
@@ -419,7 +431,7 @@ async def _schedule_purge(context: _Context) -> Response:
             context.simulator.store.schedule_purge, context.owner, org_id, delay
         )
     except NotFound as exc:
-        raise _not_found(org_id) from exc
+        raise _not_found(context, org_id, exc) from exc
     except Conflict as exc:
         raise _ApiError(409, str(exc)) from exc
     if deadline is None:
@@ -445,7 +457,7 @@ async def _usage(context: _Context) -> Response:
     try:
         org: Organization = await _run(context.simulator.store.get, context.owner, org_id)
     except NotFound as exc:
-        raise _not_found(org_id) from exc
+        raise _not_found(context, org_id, exc) from exc
     return json_response(200, usage_statements(org.id, org.created_at, period, now))
 
 

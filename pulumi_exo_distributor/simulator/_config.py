@@ -154,6 +154,28 @@ class SimulatorConfig:
             metavar="reject|ignore",
         ),
     )
+    foreign_status: Literal[404, 403] = field(
+        default=404,
+        metadata=option(
+            "--foreign-status",
+            "what get, activate, suspend, terminate, schedule-purge and usage answer for an organization "
+            "of another distributor (another key)",
+            parse=integer,
+            check=one_of(404, 403),
+            metavar="404|403",
+        ),
+    )
+    terminate_again: Literal[200, 404, 409] = field(
+        default=200,
+        metadata=option(
+            "--terminate-again",
+            "what terminate answers on an organization already terminated (which stays as it is): "
+            "200 as the first time, 404 as if gone, or 409",
+            parse=integer,
+            check=one_of(200, 404, 409),
+            metavar="200|404|409",
+        ),
+    )
     latency_ms: float = field(
         default=0.0,
         metadata=option(

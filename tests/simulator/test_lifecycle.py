@@ -87,6 +87,30 @@ def test_terminate_is_idempotent(client: Client, org: dict[str, Any]) -> None:
     second = call(client, "terminate", org["id"])
     assert first == second
     assert status_of(client, org["id"]) == "terminated"
+    assert SimulatorConfig().terminate_again == 200
+
+
+@pytest.mark.parametrize("again", [200, 404, 409])
+@pytest.mark.parametrize("start", ["created", "active", "suspended"])
+def test_terminate_again_answers_as_configured(again: int, start: str) -> None:
+    with run_simulator(SimulatorConfig(credentials=(ALICE,), terminate_again=again)) as sim:
+        client = Client(ALICE.key, ALICE.secret, url=sim.url)
+        org = client.create_distributor_organization(**kwargs_of(valid_body()))
+        for step in REACH[start]:
+            call(client, step, org["id"])
+        first = call(client, "terminate", org["id"])  # the first terminate succeeds in every mode
+        assert_conforms(CALLS["terminate"][0], 200, first)
+        if again == 200:
+            assert call(client, "terminate", org["id"]) == first
+        else:
+            status, message = fail(client, "terminate", org["id"])
+            assert status == again
+            assert org["id"] in message
+        # Whatever the answer, the organization is as it was: terminated, readable, purgeable.
+        assert status_of(client, org["id"]) == "terminated"
+        assert sim.stats()["terminate-distributor-organization"] == 2
+        call(client, "schedule-purge", org["id"])
+        assert_gone(client, org["id"])
 
 
 def test_a_terminated_organization_is_still_listed(client: Client, org: dict[str, Any]) -> None:
