@@ -60,6 +60,13 @@ Choices where the real API is unknown (the switchable ones have a flag):
   the same for the same organization and month every time, in a currency (CHF, EUR or USD)
   fixed per organization, dated ``[first instant of the month, first instant of the next)``.
   Terminated organizations still have their usage.
+- No rate limit by default. ``--rate-limit N``: each key may send N requests per second, in
+  bursts of up to max(1, N) (a token bucket, full at start, on the simulator's clock); beyond
+  that a correctly signed request answers 429 and does nothing. The limit is checked after
+  the signature (an unsigned request takes nothing from the key's budget) and before routing
+  (an unknown path counts too); refused requests take nothing either. A 429 says
+  ``Retry-After``: the whole seconds, rounded up, until a request would pass
+  (``--retry-after-header off``: no such header, on this 429 and on the fault's).
 - Faults (``--fault-rate``, ``--fault-kinds``, ``--seed``) hit requests routed to one of the
   eight operations, never ``/_sim``. ``slow`` does the work, then answers after ``--slow-s``.
   ``reset-before`` and ``reset-after`` close the connection with a TCP reset and no answer

@@ -7,9 +7,11 @@ Pipeline of a request under ``/v1.alpha``, in this order:
    fault; 429, 500, 503 and ``reset-before`` happen here, before anything is done;
 3. the body is read (413 beyond the limit);
 4. the signature is checked (403) -- for every path under ``/v1.alpha``, known or not;
-5. unknown path (404) or method (405);
-6. the operation itself (400, 404, 409 or success);
-7. ``reset-after`` drops the connection instead of answering; ``slow`` delays the answer.
+5. ``--rate-limit``: a signed request beyond its key's rate gets 429 (unsigned ones take nothing
+   from the key's budget);
+6. unknown path (404) or method (405);
+7. the operation itself (400, 403, 404, 409 or success);
+8. ``reset-after`` drops the connection instead of answering; ``slow`` delays the answer.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import re
 import threading
 import time
@@ -38,6 +41,7 @@ from ._auth import AuthenticationFailed, verify_request
 from ._clock import Clock
 from ._config import SimulatorConfig
 from ._faults import FaultInjector, abort_connection, transport_of
+from ._ratelimit import RateLimiter
 from ._schema import ORGANIZATION_INPUT_SCHEMA, validate
 from ._store import Conflict, Foreign, NotFound, Organization, Store
 from ._usage import PeriodError, parse_period, usage_statements
@@ -129,6 +133,8 @@ class Simulator:
     store: Store
     stats: _Stats
     faults: FaultInjector
+    #: ``None`` when there is no rate limit.
+    limiter: RateLimiter | None
 
     @property
     def secrets(self) -> dict[str, str]:
@@ -196,7 +202,7 @@ class _PartnerApi:
             self.simulator.stats.count(operation_id)
             fault = self.simulator.faults.draw()
         if fault in ("429", "500", "503"):
-            await _FAULT_RESPONSES[fault]()(scope, receive, send)
+            await _fault_response(fault, config)(scope, receive, send)
             return
         if fault == "reset-before":
             await _drop(scope, receive, send)
@@ -251,6 +257,16 @@ class _PartnerApi:
             )
         except AuthenticationFailed as exc:
             return _error(403, str(exc))
+        limiter = self.simulator.limiter
+        if limiter is not None:
+            wait = limiter.take(owner)
+            if wait > 0:
+                return _too_many_requests(
+                    config,
+                    f"rate limit exceeded: at most {limiter.rate:g} requests per second per API key",
+                    # Whole seconds, rounded up: a client that waits that long gets through.
+                    retry_after=max(1, math.ceil(wait)),
+                )
         if operation_id is None:
             if allowed:
                 return _error(
@@ -317,11 +333,17 @@ async def _drop(scope: Scope, receive: Receive, send: Send) -> None:
     await asyncio.sleep(0)
 
 
-_FAULT_RESPONSES: Mapping[str, Callable[[], Response]] = {
-    "429": lambda: _error(429, "simulated fault: too many requests", {"Retry-After": "1"}),
-    "500": lambda: _error(500, "simulated fault: internal server error"),
-    "503": lambda: _error(503, "simulated fault: service unavailable"),
-}
+def _too_many_requests(config: SimulatorConfig, message: str, retry_after: int) -> Response:
+    headers = {"Retry-After": str(retry_after)} if config.retry_after_header else {}
+    return _error(429, message, headers)
+
+
+def _fault_response(kind: str, config: SimulatorConfig) -> Response:
+    if kind == "429":
+        return _too_many_requests(config, "simulated fault: too many requests", retry_after=1)
+    if kind == "500":
+        return _error(500, "simulated fault: internal server error")
+    return _error(503, "simulated fault: service unavailable")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -503,6 +525,7 @@ def create_app(config: SimulatorConfig | None = None, *, clock: Clock = time.tim
         store=Store(config.db_path, clock=clock),
         stats=_Stats(),
         faults=FaultInjector(config.fault_rate, config.fault_kinds, config.seed),
+        limiter=RateLimiter(config.rate_limit, clock) if config.rate_limit > 0 else None,
     )
     api = _PartnerApi(simulator)
 

@@ -19,6 +19,8 @@ from ._options import (
     one_of,
     option,
     render_number,
+    render_switch_word,
+    switch_word,
     text_table,
 )
 
@@ -176,6 +178,29 @@ class SimulatorConfig:
             metavar="200|404|409",
         ),
     )
+    rate_limit: float = field(
+        default=0.0,
+        metadata=option(
+            "--rate-limit",
+            "requests per second per key, in bursts of up to max(1, N), beyond which a request "
+            "answers 429 and does nothing; 0: no limit",
+            parse=number,
+            check=at_least(0),
+            render=render_number,
+            metavar="N",
+        ),
+    )
+    retry_after_header: bool = field(
+        default=True,
+        metadata=option(
+            "--retry-after-header",
+            "whether a 429 (of the rate limit or a fault) says Retry-After: the whole seconds until a "
+            "request can pass (1 for a fault)",
+            parse=switch_word,
+            render=render_switch_word,
+            metavar="on|off",
+        ),
+    )
     latency_ms: float = field(
         default=0.0,
         metadata=option(
@@ -202,8 +227,8 @@ class SimulatorConfig:
         default=DEFAULT_FAULT_KINDS,
         metadata=option(
             "--fault-kinds",
-            f"comma list among {','.join(FAULT_KINDS)}: 429 with Retry-After: 1, 500, 503 (nothing done), "
-            "connection reset before or after the change is committed, or an answer after --slow-s",
+            f"comma list among {','.join(FAULT_KINDS)}: 429 (see --retry-after-header), 500, 503 (nothing "
+            "done), connection reset before or after the change is committed, or an answer after --slow-s",
             parse=lambda text: parse_fault_kinds(text),
             check=_known_fault_kinds,
             render=",".join,

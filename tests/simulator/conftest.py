@@ -86,9 +86,10 @@ def _check_dates(instance: Any) -> None:
                         datetime.fromisoformat(item[key].replace("Z", "+00:00"))
 
 
-def assert_conforms(operation_id: str, status: int, body: Any) -> None:
+def assert_conforms(operation_id: str, status: int, body: Any, *, rate_limited: bool = False) -> None:
     """``body`` is what the document promises for this operation and status; errors are
-    ``{"message": str}`` and only with a 4xx status the simulator is allowed to give."""
+    ``{"message": str}`` and only with a 4xx status the simulator is allowed to give (429 too,
+    when it is ``rate_limited``)."""
     method, path = OPERATIONS[operation_id]
     responses = SPEC["paths"][path][method.lower()]["responses"]
     if 200 <= status < 300:
@@ -97,7 +98,8 @@ def assert_conforms(operation_id: str, status: int, body: Any) -> None:
         jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(body)
         _check_dates(body)
     else:
-        assert status in (400, 403, 404, 405, 409, 413), f"{operation_id} answered {status}: {body}"
+        allowed = (400, 403, 404, 405, 409, 413, 429) if rate_limited else (400, 403, 404, 405, 409, 413)
+        assert status in allowed, f"{operation_id} answered {status}: {body}"
         jsonschema.Draft202012Validator(ERROR_SCHEMA).validate(body)
 
 
