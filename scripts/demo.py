@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pulumi_exo_distributor import PartnerClient
+from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, simulator_process
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "EXOdemodistributor00000001"
@@ -29,33 +29,6 @@ SECRET = "demo-secret-" + os.urandom(8).hex()
 STACK = "demo"
 
 console = Console(highlight=False)
-
-
-def start_simulator(db: Path) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pulumi_exo_distributor.simulator",
-            "--port",
-            "0",
-            "--db",
-            str(db),
-            "--credential",
-            f"{KEY}:{SECRET}",
-            "--purge-delay-s",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    if not line.startswith("ready "):
-        process.kill()
-        raise SystemExit(f"the simulator did not start (it said {line!r})")
-    return process, line.split(" ", 1)[1]
 
 
 def pulumi(*args: str, env: dict[str, str], config_file: Path | None, capture: bool = False) -> str:
@@ -125,8 +98,20 @@ def main() -> None:
         raise SystemExit("pulumi is not on PATH: run `make demo`, which ensures it")
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="exo-distributor-demo-"))
-    simulator, endpoint = start_simulator(work / "simulator.db")
-    console.print(f"[bold]Simulator[/] listening at {endpoint} (database {work / 'simulator.db'})")
+    try:
+        config = SimulatorConfig(
+            credentials=(Credential(KEY, SECRET),), db_path=str(work / "simulator.db"), purge_delay_s=0
+        )
+        # The runner stops the simulator (SIGTERM, then SIGKILL) whatever happens in the block.
+        with simulator_process(config) as simulator:
+            console.print(f"[bold]Simulator[/] listening at {simulator.url} (database {config.db_path})")
+            run_the_day(work, simulator.url)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    console.print(f"\n[bold green]Demo done[/] in {time.monotonic() - started:.0f} s.")
+
+
+def run_the_day(work: Path, endpoint: str) -> None:
     (work / "backend").mkdir()
     env = {
         **os.environ,
@@ -182,13 +167,6 @@ def main() -> None:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        simulator.terminate()
-        try:
-            simulator.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            simulator.kill()
-        shutil.rmtree(work, ignore_errors=True)
-    console.print(f"\n[bold green]Demo done[/] in {time.monotonic() - started:.0f} s.")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,12 @@ From Python::
 :func:`simulator_process` does the same in a child process, :func:`create_app` gives the bare
 Starlette app.
 
+Time: the simulated world reads a clock (epoch seconds, :func:`time.time` by default) for
+creation dates, purge deadlines and the current month of usage. ``run_simulator`` and
+``create_app`` take ``clock=``; a :class:`ManualClock` moves only when told to
+(``clock.advance(60)``), so a test decides when a deadline passes instead of sleeping past it.
+Signatures are checked against the real time, as clients sign with theirs.
+
 What it implements, from the API document in ``exoscale==0.16.4``: the eight operations under
 ``/v1.alpha``, their request and response shapes, request signatures (EXO2-HMAC-SHA256; 403
 for a missing or malformed header, an unknown key, a wrong signature, an expired signature or
@@ -24,7 +30,10 @@ Choices where the real API is unknown (the switchable ones have a flag):
 - New organizations are ``created`` (``--initial-status active`` to change).
 - ``created`` can be activated and suspended. activate (from created, suspended) and suspend
   (from created, active) succeed unchanged on their target state, 409 on ``terminated``.
-  terminate succeeds from any status, again on ``terminated`` too.
+  terminate succeeds from any status. On an organization already ``terminated`` it changes
+  nothing and answers 200 as the first time (``--terminate-again 404``: 404 as if the
+  organization were gone, though get still shows it terminated; ``--terminate-again 409``:
+  a conflict).
 - schedule-purge needs a ``terminated`` organization (409 otherwise). With
   ``--purge-delay-s 0`` (default) it answers 200 and the organization is gone; with a delay it
   answers 202 and the organization disappears once the delay has passed (the deadline is
@@ -37,6 +46,11 @@ Choices where the real API is unknown (the switchable ones have a flag):
   accept and drop them). ``null`` is a wrong type like any other. Validation is the schema's,
   nothing more: ``country`` must be 2 characters but is not checked against ISO 3166, and
   ``owner-email`` is not checked to be an address.
+- An organization of another distributor (another key) answers 404 to get, activate,
+  suspend, terminate, schedule-purge and usage, exactly like one that does not exist
+  (``--foreign-status 403``: 403 instead, with a message saying it is not accessible with this
+  key; an organization nobody has, or a purged one, is still 404). It is never listed, and
+  nothing another distributor tries changes it.
 - An id that is not a canonical UUID answers 404 (it cannot name an organization); UUIDs are
   matched case-insensitively and returned lower-case.
 - POST bodies must be ``application/json`` (400 otherwise), at most ``max_body_bytes``
@@ -46,6 +60,13 @@ Choices where the real API is unknown (the switchable ones have a flag):
   the same for the same organization and month every time, in a currency (CHF, EUR or USD)
   fixed per organization, dated ``[first instant of the month, first instant of the next)``.
   Terminated organizations still have their usage.
+- No rate limit by default. ``--rate-limit N``: each key may send N requests per second, in
+  bursts of up to max(1, N) (a token bucket, full at start, on the simulator's clock); beyond
+  that a correctly signed request answers 429 and does nothing. The limit is checked after
+  the signature (an unsigned request takes nothing from the key's budget) and before routing
+  (an unknown path counts too); refused requests take nothing either. A 429 says
+  ``Retry-After``: the whole seconds, rounded up, until a request would pass
+  (``--retry-after-header off``: no such header, on this 429 and on the fault's).
 - Faults (``--fault-rate``, ``--fault-kinds``, ``--seed``) hit requests routed to one of the
   eight operations, never ``/_sim``. ``slow`` does the work, then answers after ``--slow-s``.
   ``reset-before`` and ``reset-after`` close the connection with a TCP reset and no answer
@@ -59,6 +80,7 @@ failed and faulted ones included) and ``POST /_sim/reset-stats`` zeroes it.
 from __future__ import annotations
 
 from ._app import OPERATION_IDS, create_app
+from ._clock import ManualClock
 from ._config import DEMO_CREDENTIAL, FAULT_KINDS, Credential, SimulatorConfig
 from ._runner import RunningSimulator, SimulatorProcess, run_simulator, simulator_process
 
@@ -67,6 +89,7 @@ __all__ = [
     "FAULT_KINDS",
     "OPERATION_IDS",
     "Credential",
+    "ManualClock",
     "RunningSimulator",
     "SimulatorConfig",
     "SimulatorProcess",

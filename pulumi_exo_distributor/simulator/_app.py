@@ -7,9 +7,11 @@ Pipeline of a request under ``/v1.alpha``, in this order:
    fault; 429, 500, 503 and ``reset-before`` happen here, before anything is done;
 3. the body is read (413 beyond the limit);
 4. the signature is checked (403) -- for every path under ``/v1.alpha``, known or not;
-5. unknown path (404) or method (405);
-6. the operation itself (400, 404, 409 or success);
-7. ``reset-after`` drops the connection instead of answering; ``slow`` delays the answer.
+5. ``--rate-limit``: a signed request beyond its key's rate gets 429 (unsigned ones take nothing
+   from the key's budget);
+6. unknown path (404) or method (405);
+7. the operation itself (400, 403, 404, 409 or success);
+8. ``reset-after`` drops the connection instead of answering; ``slow`` delays the answer.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import re
 import threading
 import time
@@ -35,10 +38,12 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ._auth import AuthenticationFailed, verify_request
+from ._clock import Clock
 from ._config import SimulatorConfig
 from ._faults import FaultInjector, abort_connection, transport_of
+from ._ratelimit import RateLimiter
 from ._schema import ORGANIZATION_INPUT_SCHEMA, validate
-from ._store import Conflict, NotFound, Organization, Store
+from ._store import Conflict, Foreign, NotFound, Organization, Store
 from ._usage import PeriodError, parse_period, usage_statements
 
 __all__ = ["API_PREFIX", "OPERATION_IDS", "Simulator", "create_app", "simulator_of"]
@@ -121,12 +126,15 @@ class _Stats:
 
 @dataclass
 class Simulator:
-    """The state behind one app: its configuration, store, statistics and fault generator."""
+    """The state behind one app: its configuration, clock, store, statistics and fault generator."""
 
     config: SimulatorConfig
+    clock: Clock
     store: Store
     stats: _Stats
     faults: FaultInjector
+    #: ``None`` when there is no rate limit.
+    limiter: RateLimiter | None
 
     @property
     def secrets(self) -> dict[str, str]:
@@ -194,7 +202,7 @@ class _PartnerApi:
             self.simulator.stats.count(operation_id)
             fault = self.simulator.faults.draw()
         if fault in ("429", "500", "503"):
-            await _FAULT_RESPONSES[fault]()(scope, receive, send)
+            await _fault_response(fault, config)(scope, receive, send)
             return
         if fault == "reset-before":
             await _drop(scope, receive, send)
@@ -243,11 +251,22 @@ class _PartnerApi:
                 body=body,
                 authorization=request.headers.get("authorization"),
                 credentials=self.simulator.secrets,
+                # The real time, not the simulator's clock: the client signed with its own.
                 now=time.time(),
                 max_expiry_s=config.max_expiry_s,
             )
         except AuthenticationFailed as exc:
             return _error(403, str(exc))
+        limiter = self.simulator.limiter
+        if limiter is not None:
+            wait = limiter.take(owner)
+            if wait > 0:
+                return _too_many_requests(
+                    config,
+                    f"rate limit exceeded: at most {limiter.rate:g} requests per second per API key",
+                    # Whole seconds, rounded up: a client that waits that long gets through.
+                    retry_after=max(1, math.ceil(wait)),
+                )
         if operation_id is None:
             if allowed:
                 return _error(
@@ -314,11 +333,17 @@ async def _drop(scope: Scope, receive: Receive, send: Send) -> None:
     await asyncio.sleep(0)
 
 
-_FAULT_RESPONSES: Mapping[str, Callable[[], Response]] = {
-    "429": lambda: _error(429, "simulated fault: too many requests", {"Retry-After": "1"}),
-    "500": lambda: _error(500, "simulated fault: internal server error"),
-    "503": lambda: _error(503, "simulated fault: service unavailable"),
-}
+def _too_many_requests(config: SimulatorConfig, message: str, retry_after: int) -> Response:
+    headers = {"Retry-After": str(retry_after)} if config.retry_after_header else {}
+    return _error(429, message, headers)
+
+
+def _fault_response(kind: str, config: SimulatorConfig) -> Response:
+    if kind == "429":
+        return _too_many_requests(config, "simulated fault: too many requests", retry_after=1)
+    if kind == "500":
+        return _error(500, "simulated fault: internal server error")
+    return _error(503, "simulated fault: service unavailable")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,7 +363,10 @@ def _organization_id(context: _Context) -> str:
     return org_id.lower()
 
 
-def _not_found(org_id: str) -> _ApiError:
+def _not_found(context: _Context, org_id: str, exc: NotFound) -> _ApiError:
+    """404, or ``foreign_status`` for an organization of another distributor."""
+    if isinstance(exc, Foreign) and context.simulator.config.foreign_status == 403:
+        return _ApiError(403, f"organization {org_id} is not accessible with this API key")
     return _ApiError(404, f"organization {org_id} not found")
 
 
@@ -379,32 +407,41 @@ async def _get(context: _Context) -> Response:
     try:
         org: Organization = await _run(context.simulator.store.get, context.owner, org_id)
     except NotFound as exc:
-        raise _not_found(org_id) from exc
+        raise _not_found(context, org_id, exc) from exc
     return json_response(200, org.to_output())
 
 
-async def _transition(context: _Context, action: str) -> Organization:
+async def _transition(context: _Context, action: str) -> tuple[Organization, bool]:
+    """Apply ``action``; the organization after it, and whether its status changed."""
     org_id = _organization_id(context)
     try:
-        org, _changed = await _run(context.simulator.store.apply, context.owner, org_id, action)
+        org, changed = await _run(context.simulator.store.apply, context.owner, org_id, action)
     except NotFound as exc:
-        raise _not_found(org_id) from exc
+        raise _not_found(context, org_id, exc) from exc
     except Conflict as exc:
         raise _ApiError(409, f"organization {org_id}: {exc}") from exc
     assert isinstance(org, Organization)
-    return org
+    return org, changed
 
 
 async def _activate(context: _Context) -> Response:
-    return json_response(200, (await _transition(context, "activate")).to_output())
+    org, _ = await _transition(context, "activate")
+    return json_response(200, org.to_output())
 
 
 async def _suspend(context: _Context) -> Response:
-    return json_response(200, (await _transition(context, "suspend")).to_output())
+    org, _ = await _transition(context, "suspend")
+    return json_response(200, org.to_output())
 
 
 async def _terminate(context: _Context) -> Response:
-    org = await _transition(context, "terminate")
+    org, changed = await _transition(context, "terminate")
+    # The store changes nothing on a terminated organization; only the answer differs.
+    again = context.simulator.config.terminate_again
+    if not changed and again == 404:
+        raise _ApiError(404, f"organization {org.id} not found")
+    if not changed and again == 409:
+        raise _ApiError(409, f"organization {org.id}: it is already terminated")
     return json_response(200, {"message": f"organization {org.id} terminated"})
 
 
@@ -416,7 +453,7 @@ async def _schedule_purge(context: _Context) -> Response:
             context.simulator.store.schedule_purge, context.owner, org_id, delay
         )
     except NotFound as exc:
-        raise _not_found(org_id) from exc
+        raise _not_found(context, org_id, exc) from exc
     except Conflict as exc:
         raise _ApiError(409, str(exc)) from exc
     if deadline is None:
@@ -428,7 +465,7 @@ async def _schedule_purge(context: _Context) -> Response:
 async def _usage(context: _Context) -> Response:
     org_id = _organization_id(context)
     values = context.query.get("period")
-    now = time.time()
+    now = context.simulator.clock()
     if values is None:
         today = time.gmtime(now)
         period = (today.tm_year, today.tm_mon)
@@ -442,7 +479,7 @@ async def _usage(context: _Context) -> Response:
     try:
         org: Organization = await _run(context.simulator.store.get, context.owner, org_id)
     except NotFound as exc:
-        raise _not_found(org_id) from exc
+        raise _not_found(context, org_id, exc) from exc
     return json_response(200, usage_statements(org.id, org.created_at, period, now))
 
 
@@ -473,18 +510,22 @@ class _SimulatorStarlette(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def create_app(config: SimulatorConfig | None = None) -> Starlette:
+def create_app(config: SimulatorConfig | None = None, *, clock: Clock = time.time) -> Starlette:
     """A fresh simulator as an ASGI app, with its own store, statistics and fault generator.
 
     The store (SQLite, in memory unless ``config.db_path``) is opened now and closed when the
-    app's lifespan ends. ``simulator_of(app)`` gives access to the state behind it.
+    app's lifespan ends. ``simulator_of(app)`` gives access to the state behind it. ``clock``
+    (epoch seconds) is the simulated world's time: creation dates, purge deadlines, the current
+    month of usage; a :class:`ManualClock` makes them deterministic in tests.
     """
     config = config or SimulatorConfig()
     simulator = Simulator(
         config=config,
-        store=Store(config.db_path),
+        clock=clock,
+        store=Store(config.db_path, clock=clock),
         stats=_Stats(),
         faults=FaultInjector(config.fault_rate, config.fault_kinds, config.seed),
+        limiter=RateLimiter(config.rate_limit, clock) if config.rate_limit > 0 else None,
     )
     api = _PartnerApi(simulator)
 

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Literal
+import textwrap
+from collections.abc import Iterable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Literal
+
+from ._options import (
+    OPTION_KEY,
+    Option,
+    Setting,
+    at_least,
+    between,
+    integer,
+    number,
+    one_of,
+    option,
+    render_number,
+    render_switch_word,
+    switch_word,
+    text_table,
+)
 
 __all__ = [
     "DEFAULT_FAULT_KINDS",
     "DEMO_CREDENTIAL",
     "FAULT_KINDS",
+    "SERVER_SETTINGS",
     "Credential",
     "SimulatorConfig",
+    "all_settings",
+    "config_settings",
+    "parse_fault_kinds",
+    "server_args",
 ]
 
 #: Every fault the simulator knows how to inject.
@@ -57,68 +78,214 @@ class Credential:
 DEMO_CREDENTIAL = Credential("EXOdemo00000000000000000000", "demo-secret-for-the-local-simulator-only")
 
 
+def _known_fault_kinds(kinds: tuple[str, ...]) -> None:
+    unknown = [kind for kind in kinds if kind not in FAULT_KINDS]
+    if unknown:
+        raise ValueError(f"unknown fault kinds {unknown}; choose among {','.join(FAULT_KINDS)}")
+
+
+def _port(value: int) -> None:
+    if not 0 <= value <= 65535:
+        raise ValueError(f"must be between 0 and 65535, not {value}")
+
+
 @dataclass(frozen=True)
 class SimulatorConfig:
-    """How a simulator behaves. Every field has a flag of the same name (``--db`` for ``db_path``).
+    """How a simulator behaves: every field is a flag of ``python -m pulumi_exo_distributor.simulator``.
 
-    The defaults answer the open questions about the real API as documented in
-    :mod:`pulumi_exo_distributor.simulator`.
+    Each field declares its flag, help text, parser and check once (see ``_options``); the
+    defaults answer the open questions about the real API as documented in
+    :mod:`pulumi_exo_distributor.simulator`. A bad value raises :class:`ValueError` naming the
+    field. The fields and their flags:
+
     """
 
-    #: Accepted key pairs, one distributor each; empty means :data:`DEMO_CREDENTIAL` alone.
-    credentials: tuple[Credential, ...] = ()
-    #: SQLite file; ``None`` keeps everything in memory for the life of the app.
-    db_path: str | None = None
-    #: Status of a freshly created organization.
-    initial_status: Literal["created", "active"] = "created"
-    #: 0: schedule-purge deletes at once (200); more: it answers 202 and deletes after this delay.
-    purge_delay_s: float = 0.0
-    #: Reject (409) a ``client-id`` already used by another non-purged organization of the
-    #: same distributor.
-    unique_client_id: bool = False
-    #: What to do with body fields the schema does not know: ``reject`` (400) or ``ignore``.
-    unknown_fields: Literal["reject", "ignore"] = "reject"
-    #: Added before every API request is handled.
-    latency_ms: float = 0.0
-    #: Probability that an API request suffers one of ``fault_kinds``.
-    fault_rate: float = 0.0
-    fault_kinds: tuple[str, ...] = DEFAULT_FAULT_KINDS
-    #: Seed of the fault generator; ``None`` draws one from the system.
-    seed: int | None = None
-    #: How long a ``slow`` fault holds the answer back.
-    slow_s: float = 30.0
-    #: Larger request bodies get 413.
-    max_body_bytes: int = 64 * 1024
-    #: Signatures expiring later than this many seconds from now are refused (the reference
-    #: signer uses now + 10 minutes).
-    max_expiry_s: float = 3600.0
+    credentials: tuple[Credential, ...] = field(
+        default=(),
+        metadata=option(
+            "--credential",
+            "an accepted key pair, one distributor each",
+            parse=Credential.parse,
+            metavar="KEY:SECRET",
+            repeatable=True,
+            default_text="a demo pair, printed on stderr",
+        ),
+    )
+    db_path: str | None = field(
+        default=None,
+        metadata=option(
+            "--db",
+            "SQLite file (WAL): state survives restarts",
+            parse=str,
+            metavar="PATH",
+            default_text="in memory",
+        ),
+    )
+    initial_status: Literal["created", "active"] = field(
+        default="created",
+        metadata=option(
+            "--initial-status",
+            "status of new organizations",
+            parse=str,
+            check=one_of("created", "active"),
+            metavar="created|active",
+        ),
+    )
+    purge_delay_s: float = field(
+        default=0.0,
+        metadata=option(
+            "--purge-delay-s",
+            "0: schedule-purge deletes at once (200); more: 202, deleted after S seconds",
+            parse=number,
+            check=at_least(0),
+            render=render_number,
+            metavar="S",
+        ),
+    )
+    unique_client_id: bool = field(
+        default=False,
+        metadata=option("--unique-client-id", "409 on a client-id already used by the same distributor"),
+    )
+    unknown_fields: Literal["reject", "ignore"] = field(
+        default="reject",
+        metadata=option(
+            "--unknown-fields",
+            "body fields the document does not list: 400, or dropped",
+            parse=str,
+            check=one_of("reject", "ignore"),
+            metavar="reject|ignore",
+        ),
+    )
+    foreign_status: Literal[404, 403] = field(
+        default=404,
+        metadata=option(
+            "--foreign-status",
+            "what get, activate, suspend, terminate, schedule-purge and usage answer for an organization "
+            "of another distributor (another key)",
+            parse=integer,
+            check=one_of(404, 403),
+            metavar="404|403",
+        ),
+    )
+    terminate_again: Literal[200, 404, 409] = field(
+        default=200,
+        metadata=option(
+            "--terminate-again",
+            "what terminate answers on an organization already terminated (which stays as it is): "
+            "200 as the first time, 404 as if gone, or 409",
+            parse=integer,
+            check=one_of(200, 404, 409),
+            metavar="200|404|409",
+        ),
+    )
+    rate_limit: float = field(
+        default=0.0,
+        metadata=option(
+            "--rate-limit",
+            "requests per second per key, in bursts of up to max(1, N), beyond which a request "
+            "answers 429 and does nothing; 0: no limit",
+            parse=number,
+            check=at_least(0),
+            render=render_number,
+            metavar="N",
+        ),
+    )
+    retry_after_header: bool = field(
+        default=True,
+        metadata=option(
+            "--retry-after-header",
+            "whether a 429 (of the rate limit or a fault) says Retry-After: the whole seconds until a "
+            "request can pass (1 for a fault)",
+            parse=switch_word,
+            render=render_switch_word,
+            metavar="on|off",
+        ),
+    )
+    latency_ms: float = field(
+        default=0.0,
+        metadata=option(
+            "--latency-ms",
+            "added to every API request",
+            parse=number,
+            check=at_least(0),
+            render=render_number,
+            metavar="MS",
+        ),
+    )
+    fault_rate: float = field(
+        default=0.0,
+        metadata=option(
+            "--fault-rate",
+            "probability that an API request suffers a fault",
+            parse=number,
+            check=between(0, 1),
+            render=render_number,
+            metavar="F",
+        ),
+    )
+    fault_kinds: tuple[str, ...] = field(
+        default=DEFAULT_FAULT_KINDS,
+        metadata=option(
+            "--fault-kinds",
+            f"comma list among {','.join(FAULT_KINDS)}: 429 (see --retry-after-header), 500, 503 (nothing "
+            "done), connection reset before or after the change is committed, or an answer after --slow-s",
+            parse=lambda text: parse_fault_kinds(text),
+            check=_known_fault_kinds,
+            render=",".join,
+            metavar="K,...",
+        ),
+    )
+    seed: int | None = field(
+        default=None,
+        metadata=option(
+            "--seed", "makes the fault sequence repeatable", parse=integer, metavar="N", default_text="random"
+        ),
+    )
+    slow_s: float = field(
+        default=30.0,
+        metadata=option(
+            "--slow-s",
+            "delay of a slow fault",
+            parse=number,
+            check=at_least(0),
+            render=render_number,
+            metavar="S",
+        ),
+    )
+    max_body_bytes: int = field(
+        default=64 * 1024,
+        metadata=option(
+            "--max-body-bytes", "larger request bodies get 413", parse=integer, check=at_least(1), metavar="N"
+        ),
+    )
+    max_expiry_s: float = field(
+        default=3600.0,
+        metadata=option(
+            "--max-expiry-s",
+            "refuse signatures expiring more than S seconds from now (the reference signer uses 600)",
+            parse=number,
+            check=at_least(0, inclusive=False),
+            render=render_number,
+            metavar="S",
+        ),
+    )
 
     def __post_init__(self) -> None:
-        # Accept any iterable for the tuple fields, so callers may pass lists.
-        object.__setattr__(self, "credentials", tuple(self.credentials))
-        object.__setattr__(self, "fault_kinds", tuple(self.fault_kinds))
+        for setting in config_settings():
+            value = getattr(self, setting.name)
+            if isinstance(setting.default, tuple) and not isinstance(value, tuple):
+                # Accept any iterable for the tuple fields, so callers may pass lists.
+                value = tuple(value)
+                object.__setattr__(self, setting.name, value)
+            try:
+                setting.option.validate(value)
+            except ValueError as exc:
+                raise ValueError(f"{setting.name}: {exc}") from None
         keys = [credential.key for credential in self.credentials]
         if len(set(keys)) != len(keys):
-            raise ValueError("the same API key is given twice")
-        if self.initial_status not in ("created", "active"):
-            raise ValueError(f"initial_status must be 'created' or 'active', not {self.initial_status!r}")
-        if self.unknown_fields not in ("reject", "ignore"):
-            raise ValueError(f"unknown_fields must be 'reject' or 'ignore', not {self.unknown_fields!r}")
-        if not 0.0 <= self.fault_rate <= 1.0:
-            raise ValueError(f"fault_rate must be between 0 and 1, not {self.fault_rate}")
-        unknown = sorted(set(self.fault_kinds) - set(FAULT_KINDS))
-        if unknown:
-            raise ValueError(f"unknown fault kinds {unknown}; choose among {', '.join(FAULT_KINDS)}")
+            raise ValueError("credentials: the same API key is given twice")
         if self.fault_rate > 0 and not self.fault_kinds:
-            raise ValueError("a fault rate needs at least one fault kind")
-        for name in ("purge_delay_s", "latency_ms", "slow_s"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, not {value}")
-        if self.max_body_bytes < 1:
-            raise ValueError("max_body_bytes must be positive")
-        if not (math.isfinite(self.max_expiry_s) and self.max_expiry_s > 0):
-            raise ValueError("max_expiry_s must be a finite number > 0")
+            raise ValueError("fault_kinds: a fault rate needs at least one fault kind")
 
     @property
     def effective_credentials(self) -> tuple[Credential, ...]:
@@ -127,25 +294,64 @@ class SimulatorConfig:
 
     def to_args(self) -> list[str]:
         """The command-line flags that reproduce this configuration (host and port aside)."""
-        args: list[str] = []
-        for credential in self.credentials:
-            args += ["--credential", str(credential)]
-        if self.db_path is not None:
-            args += ["--db", self.db_path]
-        args += ["--initial-status", self.initial_status]
-        args += ["--purge-delay-s", repr(self.purge_delay_s)]
-        if self.unique_client_id:
-            args.append("--unique-client-id")
-        args += ["--unknown-fields", self.unknown_fields]
-        args += ["--latency-ms", repr(self.latency_ms)]
-        args += ["--fault-rate", repr(self.fault_rate)]
-        args += ["--fault-kinds", ",".join(self.fault_kinds)]
-        if self.seed is not None:
-            args += ["--seed", str(self.seed)]
-        args += ["--slow-s", repr(self.slow_s)]
-        args += ["--max-body-bytes", str(self.max_body_bytes)]
-        args += ["--max-expiry-s", repr(self.max_expiry_s)]
-        return args
+        return [
+            word
+            for setting in config_settings()
+            for word in setting.option.to_args(getattr(self, setting.name))
+        ]
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> SimulatorConfig:
+        """The configuration named by ``values`` (such as ``vars()`` of parsed flags); other keys
+        (host, port) are ignored."""
+        return cls(
+            **{setting.name: values[setting.name] for setting in config_settings() if setting.name in values}
+        )
+
+
+def config_settings() -> tuple[Setting, ...]:
+    """The fields of :class:`SimulatorConfig` with their defaults and options, in order."""
+    settings = []
+    for item in fields(SimulatorConfig):
+        default = item.default
+        assert default is not MISSING, item.name
+        settings.append(Setting(item.name, default, item.metadata[OPTION_KEY]))
+    return tuple(settings)
+
+
+#: The flags of the server itself, which are not part of a configuration: where it listens.
+SERVER_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "host",
+        "127.0.0.1",
+        Option(
+            "--host", "where to listen; a non-loopback host needs --allow-remote", parse=str, metavar="HOST"
+        ),
+    ),
+    Setting(
+        "port",
+        8080,
+        Option("--port", "where to listen; 0 picks a free port", parse=integer, check=_port, metavar="PORT"),
+    ),
+    Setting("allow_remote", False, Option("--allow-remote", "allow a --host that is not a loopback address")),
+)
+
+
+def server_args(**values: Any) -> list[str]:
+    """The flags that give the server settings ``values`` (``server_args(host=..., port=...)``)."""
+    options = {setting.name: setting.option for setting in SERVER_SETTINGS}
+    return [word for name, value in values.items() for word in options[name].to_args(value)]
+
+
+def all_settings() -> tuple[Setting, ...]:
+    """Every flag of the command line, server flags first: what ``--help`` and the docs list."""
+    return SERVER_SETTINGS + config_settings()
+
+
+if SimulatorConfig.__doc__ is not None:  # None under python -OO
+    SimulatorConfig.__doc__ = (
+        SimulatorConfig.__doc__.rstrip() + "\n\n" + textwrap.indent(text_table(config_settings()), "    ")
+    )
 
 
 def parse_fault_kinds(text: str) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ from starlette.applications import Starlette
 
 from .._config import is_loopback
 from ._app import API_PREFIX, create_app, simulator_of
-from ._config import Credential, SimulatorConfig
+from ._clock import Clock
+from ._config import Credential, SimulatorConfig, server_args
 
 __all__ = [
     "RunningSimulator",
@@ -130,8 +132,12 @@ def run_simulator(
     host: str = "127.0.0.1",
     port: int = 0,
     startup_timeout: float = 15.0,
+    clock: Clock = time.time,
 ) -> Iterator[RunningSimulator]:
     """Serve a fresh simulator on ``host:port`` (default: a free loopback port) in a thread.
+
+    ``clock`` is the simulated world's time (see :func:`create_app`): give a
+    :class:`ManualClock` to decide in a test when a purge deadline passes.
 
     >>> with run_simulator(SimulatorConfig(initial_status="active")) as sim:
     ...     client = Client(sim.credential.key, sim.credential.secret, url=sim.url)
@@ -140,7 +146,7 @@ def run_simulator(
     ``uvicorn`` loggers at WARNING and above; nothing is printed.
     """
     config = config or SimulatorConfig()
-    app = create_app(config)
+    app = create_app(config, clock=clock)
     sock = bind_socket(host, port)
     url = base_url(sock)
     ready = threading.Event()
@@ -223,10 +229,7 @@ def simulator_process(
         python,
         "-m",
         "pulumi_exo_distributor.simulator",
-        "--host",
-        host,
-        "--port",
-        str(port),
+        *server_args(host=host, port=port),
         *config.to_args(),
         *extra_args,
     ]

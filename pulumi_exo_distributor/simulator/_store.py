@@ -20,7 +20,7 @@ from typing import Any
 
 from ._schema import BILLING_ADDRESS_SCHEMA
 
-__all__ = ["Conflict", "NotFound", "Organization", "Store", "next_status"]
+__all__ = ["Conflict", "Foreign", "NotFound", "Organization", "Store", "next_status"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS organizations (
@@ -44,6 +44,10 @@ _COLUMNS = "id, owner, status, display_name, owner_email, client_id, billing_add
 
 class NotFound(Exception):
     """The organization does not exist for this distributor (never created, other tenant, purged)."""
+
+
+class Foreign(NotFound):
+    """The organization exists, but belongs to another distributor (a kind of :class:`NotFound`)."""
 
 
 class Conflict(Exception):
@@ -147,12 +151,15 @@ class Store:
 
     def _fetch(self, db: sqlite3.Connection, owner: str, org_id: str) -> Organization:
         row = db.execute(
-            f"SELECT {_COLUMNS} FROM organizations WHERE id = ? AND owner = ?",  # noqa: S608 -- constant
-            (org_id, owner),
+            f"SELECT {_COLUMNS} FROM organizations WHERE id = ?",  # noqa: S608 -- constant
+            (org_id,),
         ).fetchone()
         if row is None:
             raise NotFound(org_id)
-        return Organization._from_row(row)
+        org = Organization._from_row(row)
+        if org.owner != owner:
+            raise Foreign(org_id)
+        return org
 
     def create(
         self, owner: str, body: Mapping[str, Any], *, status: str, unique_client_id: bool = False

@@ -18,7 +18,13 @@ import requests
 from exoscale.api.partner import Client
 from exoscale_auth import ExoscaleV2Auth
 
-from pulumi_exo_distributor.simulator import Credential, RunningSimulator, SimulatorConfig, run_simulator
+from pulumi_exo_distributor.simulator import (
+    Credential,
+    ManualClock,
+    RunningSimulator,
+    SimulatorConfig,
+    run_simulator,
+)
 
 ALICE = Credential("EXOalice0000000000000000001", "alice-secret")
 BOB = Credential("EXObob000000000000000000002", "bob-secret")
@@ -80,9 +86,10 @@ def _check_dates(instance: Any) -> None:
                         datetime.fromisoformat(item[key].replace("Z", "+00:00"))
 
 
-def assert_conforms(operation_id: str, status: int, body: Any) -> None:
+def assert_conforms(operation_id: str, status: int, body: Any, *, rate_limited: bool = False) -> None:
     """``body`` is what the document promises for this operation and status; errors are
-    ``{"message": str}`` and only with a 4xx status the simulator is allowed to give."""
+    ``{"message": str}`` and only with a 4xx status the simulator is allowed to give (429 too,
+    when it is ``rate_limited``)."""
     method, path = OPERATIONS[operation_id]
     responses = SPEC["paths"][path][method.lower()]["responses"]
     if 200 <= status < 300:
@@ -91,7 +98,8 @@ def assert_conforms(operation_id: str, status: int, body: Any) -> None:
         jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(body)
         _check_dates(body)
     else:
-        assert status in (400, 403, 404, 405, 409, 413), f"{operation_id} answered {status}: {body}"
+        allowed = (400, 403, 404, 405, 409, 413, 429) if rate_limited else (400, 403, 404, 405, 409, 413)
+        assert status in allowed, f"{operation_id} answered {status}: {body}"
         jsonschema.Draft202012Validator(ERROR_SCHEMA).validate(body)
 
 
@@ -124,9 +132,16 @@ def kwargs_of(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def sim() -> Iterator[RunningSimulator]:
+def sim_clock() -> ManualClock:
+    """The session simulator's time, frozen at the start of the session: a test that asks for
+    "this month" cannot straddle a month boundary, whatever the real clock does meanwhile."""
+    return ManualClock()
+
+
+@pytest.fixture(scope="session")
+def sim(sim_clock: ManualClock) -> Iterator[RunningSimulator]:
     """One simulator for the session (per xdist worker), with two distributors."""
-    with run_simulator(SimulatorConfig(credentials=(ALICE, BOB))) as running:
+    with run_simulator(SimulatorConfig(credentials=(ALICE, BOB)), clock=sim_clock) as running:
         yield running
 
 

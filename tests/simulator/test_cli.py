@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import pydoc
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -16,11 +19,14 @@ from exoscale_auth import ExoscaleV2Auth
 
 from pulumi_exo_distributor.simulator import (
     DEMO_CREDENTIAL,
+    Credential,
     RunningSimulator,
     SimulatorConfig,
     simulator_process,
 )
-from pulumi_exo_distributor.simulator.__main__ import build_parser, main
+from pulumi_exo_distributor.simulator.__main__ import build_parser, flags_markdown, main
+from pulumi_exo_distributor.simulator._config import all_settings, config_settings
+from pulumi_exo_distributor.simulator._options import Setting
 
 from .conftest import ALICE, kwargs_of, valid_body
 
@@ -112,6 +118,8 @@ def test_a_bad_flag_is_a_usage_error_of_the_command() -> None:
         (["--purge-delay-s", "-1"], "--purge-delay-s"),
         (["--latency-ms", "nan"], "--latency-ms"),
         (["--unknown-fields", "maybe"], "--unknown-fields"),
+        (["--max-expiry-s", "0"], "--max-expiry-s"),
+        (["--seed", "x"], "--seed"),
         (["--no-such-flag"], "unrecognized"),
         (["--host", "192.0.2.1"], "--allow-remote"),
         (["--host", "example.com"], "--allow-remote"),
@@ -134,37 +142,96 @@ def test_a_busy_port_is_a_clear_error(sim: RunningSimulator, capsys: pytest.Capt
     assert "cannot listen" in capsys.readouterr().err
 
 
-def test_config_to_args_round_trips_through_the_parser() -> None:
-    config = SimulatorConfig(
-        credentials=(ALICE,),
-        db_path="/tmp/x.db",
-        initial_status="active",
-        purge_delay_s=2.5,
-        unique_client_id=True,
-        unknown_fields="ignore",
-        latency_ms=3.0,
-        fault_rate=0.25,
-        fault_kinds=("429", "slow"),
-        seed=7,
-        slow_s=0.5,
-        max_body_bytes=1000,
-        max_expiry_s=60.0,
-    )
+#: A value other than the default for every field of SimulatorConfig.
+NOT_DEFAULT: dict[str, Any] = {
+    "credentials": (ALICE, Credential("EXObob", "pa:ss:word")),
+    "db_path": "/tmp/x.db",
+    "initial_status": "active",
+    "purge_delay_s": 2.5,
+    "unique_client_id": True,
+    "unknown_fields": "ignore",
+    "foreign_status": 403,
+    "terminate_again": 409,
+    "rate_limit": 0.5,
+    "retry_after_header": False,
+    "latency_ms": 3.0,
+    "fault_rate": 0.25,
+    "fault_kinds": ("429", "slow"),
+    "seed": 7,
+    "slow_s": 0.1 + 0.2,  # a float that only repr() writes back exactly
+    "max_body_bytes": 1000,
+    "max_expiry_s": 60.0,
+}
+
+
+def test_every_field_is_declared_with_a_flag() -> None:
+    names = [field.name for field in dataclasses.fields(SimulatorConfig)]
+    assert [setting.name for setting in config_settings()] == names
+    assert set(NOT_DEFAULT) == set(names), "add the new field to NOT_DEFAULT"
+    flags = [setting.option.flag for setting in all_settings()]
+    assert len(set(flags)) == len(flags)
+
+
+@pytest.mark.parametrize("name", sorted(NOT_DEFAULT))
+def test_each_field_round_trips_through_the_command_line(name: str) -> None:
+    config = SimulatorConfig(**{name: NOT_DEFAULT[name]})
+    assert config != SimulatorConfig()
+    assert SimulatorConfig.from_values(vars(build_parser().parse_args(config.to_args()))) == config
+
+
+def test_a_config_with_every_field_changed_round_trips() -> None:
+    config = SimulatorConfig(**NOT_DEFAULT)
     args = build_parser().parse_args(config.to_args())
-    assert args.credential == [ALICE]
-    assert (args.db, args.initial_status, args.purge_delay_s, args.unique_client_id) == (
-        "/tmp/x.db",
-        "active",
-        2.5,
-        True,
-    )
-    assert (args.unknown_fields, args.latency_ms, args.fault_rate, args.fault_kinds) == (
-        "ignore",
-        3.0,
-        0.25,
-        ("429", "slow"),
-    )
-    assert (args.seed, args.slow_s, args.max_body_bytes, args.max_expiry_s) == (7, 0.5, 1000, 60.0)
+    assert SimulatorConfig.from_values(vars(args)) == config
+    assert SimulatorConfig.from_values(vars(build_parser().parse_args([]))) == SimulatorConfig()
+
+
+#: A refused value for every flag of SimulatorConfig that refuses any.
+BAD_FLAG_VALUES = {
+    "--credential": "EXOa:",
+    "--initial-status": "suspended",
+    "--purge-delay-s": "-1",
+    "--unknown-fields": "maybe",
+    "--foreign-status": "401",
+    "--terminate-again": "204",
+    "--rate-limit": "-2",
+    "--retry-after-header": "yes",
+    "--latency-ms": "inf",
+    "--fault-rate": "1.5",
+    "--fault-kinds": "429,teapot",
+    "--seed": "1.5",
+    "--slow-s": "nan",
+    "--max-body-bytes": "0",
+    "--max-expiry-s": "0",
+}
+#: Flags that take any value.
+ANY_VALUE = {"--db", "--unique-client-id"}
+
+
+def test_every_flag_has_a_refused_value_or_takes_any() -> None:
+    flags = {setting.option.flag for setting in config_settings()}
+    assert flags == set(BAD_FLAG_VALUES) | ANY_VALUE
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [setting for setting in config_settings() if setting.option.flag in BAD_FLAG_VALUES],
+    ids=lambda setting: setting.name,
+)
+def test_the_parser_and_the_config_refuse_alike(setting: Setting, capsys: pytest.CaptureFixture[str]) -> None:
+    # One check per setting, run for a flag and for a Python value: what one refuses, the other
+    # refuses too, each naming the setting its own way.
+    bad = BAD_FLAG_VALUES[setting.option.flag]
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([setting.option.flag, bad])
+    assert f"argument {setting.option.flag}:" in capsys.readouterr().err
+    assert setting.option.parse is not None
+    try:
+        value = setting.option.parse(bad)
+    except ValueError:
+        return  # not even a value of the right type: nothing to give from Python
+    with pytest.raises(ValueError, match=f"^{setting.name}: "):
+        SimulatorConfig(**{setting.name: (value,) if setting.option.repeatable else value})
 
 
 def test_help_lists_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
@@ -172,11 +239,23 @@ def test_help_lists_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert info.value.code == 0
     out = capsys.readouterr().out
-    for flag in (
-        "--host", "--port", "--db", "--credential", "--latency-ms", "--fault-rate", "--fault-kinds", "--seed",
-        "--initial-status", "--purge-delay-s", "--slow-s", "--allow-remote", "--unique-client-id",
-    ):  # fmt: skip
-        assert flag in out
+    for setting in all_settings():
+        assert setting.option.flag in out
+
+
+def test_the_readme_table_is_the_declared_flags() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    start = readme.index("| flag | default | meaning |")
+    table = readme[start : readme.index("\n\n", start) + 1]
+    expected = flags_markdown()
+    assert table == expected, "the README's flags table is out of date; replace it with:\n" + expected
+
+
+def test_pydoc_lists_every_field() -> None:
+    doc = pydoc.render_doc(SimulatorConfig, renderer=pydoc.plaintext)
+    for setting in config_settings():
+        assert setting.option.flag in doc
+        assert setting.option.help in " ".join(doc.split())
 
 
 def test_stats_endpoints(sim: RunningSimulator) -> None:

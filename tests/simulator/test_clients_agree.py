@@ -21,7 +21,7 @@ from pulumi_exo_distributor import (
     ServerError,
     TransportError,
 )
-from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
+from pulumi_exo_distributor.simulator import Credential, ManualClock, SimulatorConfig, run_simulator
 
 CAROL = Credential("EXOcarol000000000000000003", "carol-secret")
 ADDRESS = {
@@ -41,7 +41,8 @@ NEW = OrganizationInput(
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[Any]:
-    with run_simulator(SimulatorConfig(credentials=(CAROL,))) as running:
+    # A frozen clock: both clients ask for "this month" and must get the same one.
+    with run_simulator(SimulatorConfig(credentials=(CAROL,)), clock=ManualClock()) as running:
         yield running
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from exoscale.api.exceptions import ExoscaleAPIClientException
 from exoscale.api.partner import Client
 
-from pulumi_exo_distributor.simulator import SimulatorConfig, run_simulator
+from pulumi_exo_distributor.simulator import ManualClock, SimulatorConfig, run_simulator
 
 from .conftest import ALICE, BOB, assert_conforms, kwargs_of, valid_body
 
@@ -87,6 +87,30 @@ def test_terminate_is_idempotent(client: Client, org: dict[str, Any]) -> None:
     second = call(client, "terminate", org["id"])
     assert first == second
     assert status_of(client, org["id"]) == "terminated"
+    assert SimulatorConfig().terminate_again == 200
+
+
+@pytest.mark.parametrize("again", [200, 404, 409])
+@pytest.mark.parametrize("start", ["created", "active", "suspended"])
+def test_terminate_again_answers_as_configured(again: int, start: str) -> None:
+    with run_simulator(SimulatorConfig(credentials=(ALICE,), terminate_again=again)) as sim:
+        client = Client(ALICE.key, ALICE.secret, url=sim.url)
+        org = client.create_distributor_organization(**kwargs_of(valid_body()))
+        for step in REACH[start]:
+            call(client, step, org["id"])
+        first = call(client, "terminate", org["id"])  # the first terminate succeeds in every mode
+        assert_conforms(CALLS["terminate"][0], 200, first)
+        if again == 200:
+            assert call(client, "terminate", org["id"]) == first
+        else:
+            status, message = fail(client, "terminate", org["id"])
+            assert status == again
+            assert org["id"] in message
+        # Whatever the answer, the organization is as it was: terminated, readable, purgeable.
+        assert status_of(client, org["id"]) == "terminated"
+        assert sim.stats()["terminate-distributor-organization"] == 2
+        call(client, "schedule-purge", org["id"])
+        assert_gone(client, org["id"])
 
 
 def test_a_terminated_organization_is_still_listed(client: Client, org: dict[str, Any]) -> None:
@@ -124,40 +148,58 @@ def test_immediate_purge_is_200_and_the_organization_is_gone(client: Client, org
     assert_gone(client, org["id"])
 
 
-def test_delayed_purge_is_202_and_the_organization_goes_after_the_delay(tmp_path: Path) -> None:
-    config = SimulatorConfig(credentials=(ALICE,), purge_delay_s=0.6)
-    with run_simulator(config) as sim:
+def schedule_purge(client: Client, url: str, org_id: str) -> requests.Response:
+    # By hand: the official client hides the status code, and 202 is what matters here.
+    response: requests.Response = client.http_client.put(
+        url + f"/distributor/organization/{org_id}:schedule-purge"
+    )
+    return response
+
+
+def test_delayed_purge_is_202_and_the_organization_goes_at_the_deadline() -> None:
+    clock = ManualClock(start=1_800_000_000.0)
+    config = SimulatorConfig(credentials=(ALICE,), purge_delay_s=60.0)
+    with run_simulator(config, clock=clock) as sim:
         client = Client(ALICE.key, ALICE.secret, url=sim.url)
         org = client.create_distributor_organization(**kwargs_of(valid_body()))
         call(client, "terminate", org["id"])
-        response = client.http_client.put(sim.url + f"/distributor/organization/{org['id']}:schedule-purge")
+        response = schedule_purge(client, sim.url, org["id"])
         assert response.status_code == 202
         assert_conforms("schedule-purge-distributor-organization", 202, response.json())
-        assert "scheduled" in response.json()["message"]
+        # 1_800_000_000 + 60 s
+        assert response.json()["message"].endswith("scheduled to be purged at 2027-01-15T08:01:00Z")
         # Until the deadline: still there, terminated, and a repeat is 202 again.
+        clock.advance(59.0)
         assert status_of(client, org["id"]) == "terminated"
-        again = client.http_client.put(sim.url + f"/distributor/organization/{org['id']}:schedule-purge")
+        again = schedule_purge(client, sim.url, org["id"])
         assert again.status_code == 202
         assert again.json() == response.json()  # the same deadline: a retry does not postpone it
         assert call(client, "terminate", org["id"])  # still idempotent
-        time.sleep(0.7)
+        clock.advance(0.999)
+        assert status_of(client, org["id"]) == "terminated"
+        clock.advance(0.001)  # the deadline itself
         assert_gone(client, org["id"])
 
 
 def test_a_scheduled_purge_survives_a_restart(tmp_path: Path) -> None:
-    config = SimulatorConfig(credentials=(ALICE,), purge_delay_s=0.8, db_path=str(tmp_path / "sim.db"))
-    with run_simulator(config) as sim:
+    # One clock for both runs: the deadline is stored, and only the clock decides it has passed.
+    clock = ManualClock()
+    config = SimulatorConfig(credentials=(ALICE,), purge_delay_s=30.0, db_path=str(tmp_path / "sim.db"))
+    with run_simulator(config, clock=clock) as sim:
         client = Client(ALICE.key, ALICE.secret, url=sim.url)
         org = client.create_distributor_organization(**kwargs_of(valid_body()))
         kept = client.create_distributor_organization(**kwargs_of(valid_body()))
         call(client, "terminate", org["id"])
-        assert client.http_client.put(sim.url + f"/distributor/organization/{org['id']}:schedule-purge").ok
-        scheduled_at = time.monotonic()
-    with run_simulator(config) as sim:
+        assert schedule_purge(client, sim.url, org["id"]).status_code == 202
+    clock.advance(29.0)
+    with run_simulator(config, clock=clock) as sim:
         client = Client(ALICE.key, ALICE.secret, url=sim.url)
-        if time.monotonic() - scheduled_at < 0.7:
-            assert status_of(client, org["id"]) == "terminated"
-        time.sleep(max(0.0, 0.9 - (time.monotonic() - scheduled_at)))
+        assert status_of(client, org["id"]) == "terminated"
+        # A restart does not reset the deadline either.
+        assert schedule_purge(client, sim.url, org["id"]).status_code == 202
+    clock.advance(1.0)
+    with run_simulator(config, clock=clock) as sim:
+        client = Client(ALICE.key, ALICE.secret, url=sim.url)
         assert_gone(client, org["id"])
         assert client.get_distributor_organization(id=kept["id"]) == kept
 

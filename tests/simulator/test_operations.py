@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from exoscale.api.exceptions import ExoscaleAPIClientException
+from exoscale.api.exceptions import ExoscaleAPIClientException, ExoscaleAPIException
 from exoscale.api.partner import Client
 
-from pulumi_exo_distributor.simulator import RunningSimulator
+from pulumi_exo_distributor.simulator import RunningSimulator, SimulatorConfig, run_simulator
 
-from .conftest import OPERATIONS, assert_conforms, kwargs_of, valid_body
+from .conftest import ALICE, BOB, OPERATIONS, assert_conforms, kwargs_of, valid_body
 
 UUID_NOBODY_HAS = "00000000-0000-4000-8000-000000000000"
 
@@ -119,25 +120,72 @@ def test_unknown_or_malformed_ids_are_404(client: Client, operation: str, call: 
     assert "not found" in info.value.response.json()["message"]
 
 
+FOREIGN_CALLS = [
+    ("get-distributor-organization", "get_distributor_organization"),
+    ("activate-distributor-organization", "activate_distributor_organization"),
+    ("suspend-distributor-organization", "suspend_distributor_organization"),
+    ("terminate-distributor-organization", "terminate_distributor_organization"),
+    ("schedule-purge-distributor-organization", "schedule_purge_distributor_organization"),
+    ("list-distributor-organization-usage", "list_distributor_organization_usage"),
+]
+
+
+@pytest.fixture(scope="module", params=[404, 403], ids=lambda status: f"foreign-status-{status}")
+def tenants(request: pytest.FixtureRequest) -> Iterator[tuple[int, Client, Client]]:
+    """(foreign_status, ALICE's client, BOB's client) on a simulator of that choice."""
+    config = SimulatorConfig(credentials=(ALICE, BOB), foreign_status=request.param)
+    with run_simulator(config) as running:
+        yield (
+            request.param,
+            Client(ALICE.key, ALICE.secret, url=running.url),
+            Client(BOB.key, BOB.secret, url=running.url),
+        )
+
+
+def answer_of(client: Client, call: str, org_id: str) -> tuple[int, dict[str, Any]]:
+    # The official client raises its authentication error for any 403, a foreign one included.
+    with pytest.raises(ExoscaleAPIException) as info:
+        getattr(client, call)(id=org_id)
+    body: dict[str, Any] = info.value.response.json()
+    return info.value.response.status_code, body
+
+
 class TestTenancy:
-    def test_another_distributor_does_not_see_the_organization(
-        self, client: Client, other_client: Client, org: dict[str, Any]
+    def test_the_default_answer_for_another_distributors_organization_is_404(self) -> None:
+        assert SimulatorConfig().foreign_status == 404
+
+    @pytest.mark.parametrize("start", ["created", "terminated"])
+    def test_another_distributor_gets_the_foreign_status_and_changes_nothing(
+        self, tenants: tuple[int, Client, Client], start: str
     ) -> None:
-        for call in (
-            "get_distributor_organization",
-            "activate_distributor_organization",
-            "suspend_distributor_organization",
-            "terminate_distributor_organization",
-            "schedule_purge_distributor_organization",
-            "list_distributor_organization_usage",
-        ):
-            with pytest.raises(ExoscaleAPIClientException) as info:
-                getattr(other_client, call)(id=org["id"])
-            assert info.value.response.status_code == 404, call
+        foreign_status, client, other_client = tenants
+        org = client.create_distributor_organization(**kwargs_of(valid_body()))
+        if start == "terminated":
+            org = {**org, "status": "terminated"}
+            client.terminate_distributor_organization(id=org["id"])
+        for operation, call in FOREIGN_CALLS:
+            status, body = answer_of(other_client, call, org["id"])
+            assert status == foreign_status, call
+            assert_conforms(operation, status, body)
+            assert org["id"] in body["message"]
         listed = other_client.list_distributor_organizations()["organizations"]
         assert org["id"] not in {item["id"] for item in listed}
-        # And nothing it tried changed anything.
+        # And nothing it tried changed anything (not even the purge of a terminated one).
         assert client.get_distributor_organization(id=org["id"]) == org
+
+    def test_an_organization_nobody_has_or_a_purged_one_is_404_in_every_mode(
+        self, tenants: tuple[int, Client, Client]
+    ) -> None:
+        _, client, other_client = tenants
+        org = client.create_distributor_organization(**kwargs_of(valid_body()))
+        client.terminate_distributor_organization(id=org["id"])
+        client.schedule_purge_distributor_organization(id=org["id"])
+        for org_id in (UUID_NOBODY_HAS, org["id"]):
+            for operation, call in FOREIGN_CALLS:
+                for who in (client, other_client):
+                    status, body = answer_of(who, call, org_id)
+                    assert status == 404, (call, org_id)
+                    assert_conforms(operation, 404, body)
 
     def test_each_distributor_lists_only_its_own(self, client: Client, other_client: Client) -> None:
         mine = client.create_distributor_organization(**kwargs_of(valid_body()))

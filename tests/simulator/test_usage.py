@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ import requests
 from exoscale.api.exceptions import ExoscaleAPIClientException
 from exoscale.api.partner import Client
 
-from pulumi_exo_distributor.simulator import RunningSimulator
+from pulumi_exo_distributor.simulator import ManualClock, RunningSimulator
 from pulumi_exo_distributor.simulator._usage import VAT_RATES, usage_statements
 
 from .conftest import assert_conforms, kwargs_of, valid_body
@@ -20,8 +20,9 @@ from .conftest import assert_conforms, kwargs_of, valid_body
 USAGE = "list-distributor-organization-usage"
 
 
-def this_month() -> str:
-    return time.strftime("%Y-%m", time.gmtime())
+def this_month(clock: ManualClock) -> str:
+    """The simulator's current month (its clock, not ours: they could straddle a month end)."""
+    return time.strftime("%Y-%m", time.gmtime(clock()))
 
 
 def usage(client: Client, org_id: str, period: str | None = None) -> list[dict[str, Any]]:
@@ -31,14 +32,18 @@ def usage(client: Client, org_id: str, period: str | None = None) -> list[dict[s
     return result
 
 
-def test_the_same_question_gets_the_same_answer(client: Client, org: dict[str, Any]) -> None:
-    first = usage(client, org["id"], this_month())
-    assert first == usage(client, org["id"], this_month())
+def test_the_same_question_gets_the_same_answer(
+    client: Client, org: dict[str, Any], sim_clock: ManualClock
+) -> None:
+    first = usage(client, org["id"], this_month(sim_clock))
+    assert first == usage(client, org["id"], this_month(sim_clock))
     assert len(first) == 1
 
 
-def test_without_period_it_is_the_current_month(client: Client, org: dict[str, Any]) -> None:
-    assert usage(client, org["id"]) == usage(client, org["id"], this_month())
+def test_without_period_it_is_the_current_month(
+    client: Client, org: dict[str, Any], sim_clock: ManualClock
+) -> None:
+    assert usage(client, org["id"]) == usage(client, org["id"], this_month(sim_clock))
 
 
 def test_a_month_before_creation_or_in_the_future_is_empty(client: Client, org: dict[str, Any]) -> None:
@@ -46,17 +51,18 @@ def test_a_month_before_creation_or_in_the_future_is_empty(client: Client, org: 
     assert usage(client, org["id"], "9999-12") == []
 
 
-def test_statements_are_consistent(client: Client) -> None:
+def test_statements_are_consistent(client: Client, sim_clock: ManualClock) -> None:
     for _ in range(12):
         org = client.create_distributor_organization(**kwargs_of(valid_body()))
-        [statement] = usage(client, org["id"], this_month())
+        [statement] = usage(client, org["id"], this_month(sim_clock))
         rate = VAT_RATES[statement["currency"]]
         lines = statement["usage"]
         assert lines
         for line in lines:
             excl, incl = Decimal(str(line["total-excl-vat"])), Decimal(str(line["total-incl-vat"]))
             assert excl == excl.quantize(Decimal("0.01"))
-            assert incl == (excl * (1 + rate)).quantize(Decimal("0.01"))
+            # Half up, as documented: quantize() alone rounds half to even (15.50 at 19 % is 18.445).
+            assert incl == (excl * (1 + rate)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
             assert line["quantity"] > 0
             assert line["product"] and line["variable"] and line["description"] and line["unit"]
         assert Decimal(str(statement["total-excl-vat"])) == sum(
@@ -67,7 +73,7 @@ def test_statements_are_consistent(client: Client) -> None:
         )
         start = datetime.fromisoformat(statement["start-date"].replace("Z", "+00:00"))
         end = datetime.fromisoformat(statement["end-date"].replace("Z", "+00:00"))
-        now = datetime.now(timezone.utc)
+        now = datetime.fromtimestamp(sim_clock(), timezone.utc)
         assert (start.year, start.month, start.day, start.hour) == (now.year, now.month, 1, 0)
         assert start < now < end
         assert end.day == 1
@@ -84,6 +90,16 @@ def test_the_currency_is_fixed_per_organization_and_all_three_occur() -> None:
         assert len(seen) == 1
         currencies |= seen
     assert currencies == {"CHF", "EUR", "USD"}
+
+
+def test_vat_is_rounded_half_up() -> None:
+    # An organization whose statement holds a line of 15.50 EUR: 15.50 * 1.19 = 18.445.
+    org_id = "ca71438e-14fb-4946-87dd-8b90863736d8"
+    [statement] = usage_statements(org_id, 0.0, (2026, 11), time.time())
+    assert statement["currency"] == "EUR"
+    assert {"total-excl-vat": 15.5, "total-incl-vat": 18.45}.items() <= next(
+        line for line in statement["usage"] if line["total-excl-vat"] == 15.5
+    ).items()
 
 
 def test_months_differ_and_december_ends_in_january() -> None:
