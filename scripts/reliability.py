@@ -18,11 +18,13 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e import scenarios  # noqa: E402 -- after the path set-up above
+from tests.e2e import scenarios
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rates", default="0.3,0.5", help="fault rates, comma-separated")
     parser.add_argument("--seeds", default="1,2,3", help="seeds, comma-separated")
     parser.add_argument("--count", type=int, default=12, help="organizations per scenario")
