@@ -156,6 +156,16 @@ class SimulatorConfig:
             metavar="reject|ignore",
         ),
     )
+    normalize: bool = field(
+        default=False,
+        metadata=option(
+            "--normalize",
+            "store and echo the billing address normalised (white space trimmed and collapsed, country "
+            "and postal-code upper-cased, a missing address filled in), and give every organization "
+            "fields the document does not list (created-at, updated-at, billing-address.region); "
+            "client-id is kept as sent",
+        ),
+    )
     foreign_status: Literal[404, 403] = field(
         default=404,
         metadata=option(

@@ -150,6 +150,7 @@ NOT_DEFAULT: dict[str, Any] = {
     "purge_delay_s": 2.5,
     "unique_client_id": True,
     "unknown_fields": "ignore",
+    "normalize": True,
     "foreign_status": 403,
     "terminate_again": 409,
     "rate_limit": 0.5,
@@ -205,7 +206,7 @@ BAD_FLAG_VALUES = {
     "--max-expiry-s": "0",
 }
 #: Flags that take any value.
-ANY_VALUE = {"--db", "--unique-client-id"}
+ANY_VALUE = {"--db", "--unique-client-id", "--normalize"}
 
 
 def test_every_flag_has_a_refused_value_or_takes_any() -> None:
