@@ -91,9 +91,14 @@ failed and faulted ones included) and ``POST /_sim/reset-stats`` zeroes it.
 
 from __future__ import annotations
 
+import textwrap as _textwrap
+
 from ._app import OPERATION_IDS, create_app
 from ._clock import ManualClock
 from ._config import DEMO_CREDENTIAL, FAULT_KINDS, Credential, SimulatorConfig
+from ._config import SERVER_SETTINGS as _SERVER_SETTINGS
+from ._config import config_settings as _config_settings
+from ._options import text_table as _text_table
 from ._runner import RunningSimulator, SimulatorProcess, run_simulator, simulator_process
 
 __all__ = [
@@ -109,3 +114,12 @@ __all__ = [
     "run_simulator",
     "simulator_process",
 ]
+
+if __doc__ is not None:  # None under python -OO
+    # Generated from the declarations, like --help and the README's table.
+    __doc__ += (
+        "\nThe command line's flags. Where it listens:\n\n"
+        + _textwrap.indent(_text_table(_SERVER_SETTINGS), "    ")
+        + "\nHow it behaves, each flag a field of SimulatorConfig (named in parentheses):\n\n"
+        + _textwrap.indent(_text_table(_config_settings(), names=True), "    ")
+    )

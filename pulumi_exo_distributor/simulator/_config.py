@@ -360,7 +360,9 @@ def all_settings() -> tuple[Setting, ...]:
 
 if SimulatorConfig.__doc__ is not None:  # None under python -OO
     SimulatorConfig.__doc__ = (
-        SimulatorConfig.__doc__.rstrip() + "\n\n" + textwrap.indent(text_table(config_settings()), "    ")
+        SimulatorConfig.__doc__.rstrip()
+        + "\n\n"
+        + textwrap.indent(text_table(config_settings(), names=True), "    ")
     )
 
 

@@ -17,6 +17,7 @@ import requests
 from exoscale.api.partner import Client
 from exoscale_auth import ExoscaleV2Auth
 
+import pulumi_exo_distributor.simulator as simulator
 from pulumi_exo_distributor.simulator import (
     DEMO_CREDENTIAL,
     Credential,
@@ -252,11 +253,15 @@ def test_the_readme_table_is_the_declared_flags() -> None:
     assert table == expected, "the README's flags table is out of date; replace it with:\n" + expected
 
 
-def test_pydoc_lists_every_field() -> None:
+def test_pydoc_lists_every_field_and_flag() -> None:
     doc = pydoc.render_doc(SimulatorConfig, renderer=pydoc.plaintext)
     for setting in config_settings():
         assert setting.option.flag in doc
         assert setting.option.help in " ".join(doc.split())
+    package = " ".join(pydoc.render_doc(simulator, renderer=pydoc.plaintext).split())
+    for setting in all_settings():
+        assert f"{setting.option.flag} " in package
+        assert setting.option.help in package
 
 
 def test_stats_endpoints(sim: RunningSimulator) -> None:
