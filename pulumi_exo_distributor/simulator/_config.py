@@ -78,6 +78,12 @@ class Credential:
 DEMO_CREDENTIAL = Credential("EXOdemo00000000000000000000", "demo-secret-for-the-local-simulator-only")
 
 
+def parse_fault_kinds(text: str) -> tuple[str, ...]:
+    """Read ``429,reset-after`` into a tuple; an empty string means none."""
+    kinds: Iterable[str] = (part.strip() for part in text.split(","))
+    return tuple(kind for kind in kinds if kind)
+
+
 def _known_fault_kinds(kinds: tuple[str, ...]) -> None:
     unknown = [kind for kind in kinds if kind not in FAULT_KINDS]
     if unknown:
@@ -239,7 +245,7 @@ class SimulatorConfig:
             "--fault-kinds",
             f"comma list among {','.join(FAULT_KINDS)}: 429 (see --retry-after-header), 500, 503 (nothing "
             "done), connection reset before or after the change is committed, or an answer after --slow-s",
-            parse=lambda text: parse_fault_kinds(text),
+            parse=parse_fault_kinds,
             check=_known_fault_kinds,
             render=",".join,
             metavar="K,...",
@@ -364,9 +370,3 @@ if SimulatorConfig.__doc__ is not None:  # None under python -OO
         + "\n\n"
         + textwrap.indent(text_table(config_settings(), names=True), "    ")
     )
-
-
-def parse_fault_kinds(text: str) -> tuple[str, ...]:
-    """Read ``429,reset-after`` into a tuple; an empty string means none."""
-    kinds: Iterable[str] = (part.strip() for part in text.split(","))
-    return tuple(kind for kind in kinds if kind)
