@@ -42,6 +42,18 @@ Choices where the real API is unknown (the switchable ones have a flag):
   from the list.
 - ``client-id`` is not unique (``--unique-client-id``: 409 on a client-id already used by
   another non-purged organization of the same distributor).
+- The billing address is stored and echoed exactly as sent, and an organization has only the
+  fields the document lists. ``--normalize`` plays a server that does otherwise: the body is
+  validated as sent, then every string of the billing address is trimmed and its inner runs
+  of white space collapsed to one space, ``country`` and ``postal-code`` are upper-cased
+  (character for character: ``ß`` stays), a missing ``address`` is filled in as
+  ``"<street-name> <building-number>, <postal-code> <city>, <country>"``, and that is what is
+  stored and returned. Every organization returned then also carries ``created-at`` and
+  ``updated-at`` (RFC 3339; the latter moves with each status change) and its billing address
+  a ``region`` (``europe`` or ``rest-of-world``): fields the document does not list but does
+  not forbid (it never sets ``additionalProperties``). ``client-id`` is kept exactly as sent,
+  untrimmed: it is the distributor's own key. A field that normalisation would leave shorter
+  than the document allows (blank-only, or ``" C"`` as country) is 400, naming it.
 - Body fields the schema does not list are rejected with 400 (``--unknown-fields ignore`` to
   accept and drop them). ``null`` is a wrong type like any other. Validation is the schema's,
   nothing more: ``country`` must be 2 characters but is not checked against ISO 3166, and
@@ -79,9 +91,14 @@ failed and faulted ones included) and ``POST /_sim/reset-stats`` zeroes it.
 
 from __future__ import annotations
 
+import textwrap as _textwrap
+
 from ._app import OPERATION_IDS, create_app
 from ._clock import ManualClock
 from ._config import DEMO_CREDENTIAL, FAULT_KINDS, Credential, SimulatorConfig
+from ._config import SERVER_SETTINGS as _SERVER_SETTINGS
+from ._config import config_settings as _config_settings
+from ._options import text_table as _text_table
 from ._runner import RunningSimulator, SimulatorProcess, run_simulator, simulator_process
 
 __all__ = [
@@ -97,3 +114,12 @@ __all__ = [
     "run_simulator",
     "simulator_process",
 ]
+
+if __doc__ is not None:  # None under python -OO
+    # Generated from the declarations, like --help and the README's table.
+    __doc__ += (
+        "\nThe command line's flags. Where it listens:\n\n"
+        + _textwrap.indent(_text_table(_SERVER_SETTINGS), "    ")
+        + "\nHow it behaves, each flag a field of SimulatorConfig (named in parentheses):\n\n"
+        + _textwrap.indent(_text_table(_config_settings(), names=True), "    ")
+    )

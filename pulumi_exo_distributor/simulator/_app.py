@@ -41,6 +41,7 @@ from ._auth import AuthenticationFailed, verify_request
 from ._clock import Clock
 from ._config import SimulatorConfig
 from ._faults import FaultInjector, abort_connection, transport_of
+from ._normalize import extend_output, normalize_address
 from ._ratelimit import RateLimiter
 from ._schema import ORGANIZATION_INPUT_SCHEMA, validate
 from ._store import Conflict, Foreign, NotFound, Organization, Store
@@ -363,6 +364,14 @@ def _organization_id(context: _Context) -> str:
     return org_id.lower()
 
 
+def _output(context: _Context, org: Organization) -> dict[str, Any]:
+    """The organization as this simulator answers it (see ``--normalize``)."""
+    output = org.to_output()
+    if context.simulator.config.normalize:
+        extend_output(output, created_at=org.created_at, updated_at=org.updated_at)
+    return output
+
+
 def _not_found(context: _Context, org_id: str, exc: NotFound) -> _ApiError:
     """404, or ``foreign_status`` for an organization of another distributor."""
     if isinstance(exc, Foreign) and context.simulator.config.foreign_status == 403:
@@ -383,6 +392,11 @@ async def _create(context: _Context) -> Response:
     errors = validate(document, ORGANIZATION_INPUT_SCHEMA, reject_unknown=config.unknown_fields == "reject")
     if errors:
         raise _ApiError(400, "; ".join(errors))
+    if config.normalize:
+        address, errors = normalize_address(document["billing-address"])
+        if errors:
+            raise _ApiError(400, "; ".join(errors))
+        document = {**document, "billing-address": address}
     try:
         org: Organization = await _run(
             lambda: context.simulator.store.create(
@@ -394,12 +408,12 @@ async def _create(context: _Context) -> Response:
         )
     except Conflict as exc:
         raise _ApiError(409, str(exc)) from exc
-    return json_response(200, org.to_output())
+    return json_response(200, _output(context, org))
 
 
 async def _list(context: _Context) -> Response:
     orgs: list[Organization] = await _run(context.simulator.store.list, context.owner)
-    return json_response(200, {"organizations": [org.to_output() for org in orgs]})
+    return json_response(200, {"organizations": [_output(context, org) for org in orgs]})
 
 
 async def _get(context: _Context) -> Response:
@@ -408,7 +422,7 @@ async def _get(context: _Context) -> Response:
         org: Organization = await _run(context.simulator.store.get, context.owner, org_id)
     except NotFound as exc:
         raise _not_found(context, org_id, exc) from exc
-    return json_response(200, org.to_output())
+    return json_response(200, _output(context, org))
 
 
 async def _transition(context: _Context, action: str) -> tuple[Organization, bool]:
@@ -426,12 +440,12 @@ async def _transition(context: _Context, action: str) -> tuple[Organization, boo
 
 async def _activate(context: _Context) -> Response:
     org, _ = await _transition(context, "activate")
-    return json_response(200, org.to_output())
+    return json_response(200, _output(context, org))
 
 
 async def _suspend(context: _Context) -> Response:
     org, _ = await _transition(context, "suspend")
-    return json_response(200, org.to_output())
+    return json_response(200, _output(context, org))
 
 
 async def _terminate(context: _Context) -> Response:

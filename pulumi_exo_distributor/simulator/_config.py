@@ -78,6 +78,12 @@ class Credential:
 DEMO_CREDENTIAL = Credential("EXOdemo00000000000000000000", "demo-secret-for-the-local-simulator-only")
 
 
+def parse_fault_kinds(text: str) -> tuple[str, ...]:
+    """Read ``429,reset-after`` into a tuple; an empty string means none."""
+    kinds: Iterable[str] = (part.strip() for part in text.split(","))
+    return tuple(kind for kind in kinds if kind)
+
+
 def _known_fault_kinds(kinds: tuple[str, ...]) -> None:
     unknown = [kind for kind in kinds if kind not in FAULT_KINDS]
     if unknown:
@@ -156,6 +162,16 @@ class SimulatorConfig:
             metavar="reject|ignore",
         ),
     )
+    normalize: bool = field(
+        default=False,
+        metadata=option(
+            "--normalize",
+            "store and echo the billing address normalised (white space trimmed and collapsed, country "
+            "and postal-code upper-cased, a missing address filled in), and give every organization "
+            "fields the document does not list (created-at, updated-at, billing-address.region); "
+            "client-id is kept as sent",
+        ),
+    )
     foreign_status: Literal[404, 403] = field(
         default=404,
         metadata=option(
@@ -229,7 +245,7 @@ class SimulatorConfig:
             "--fault-kinds",
             f"comma list among {','.join(FAULT_KINDS)}: 429 (see --retry-after-header), 500, 503 (nothing "
             "done), connection reset before or after the change is committed, or an answer after --slow-s",
-            parse=lambda text: parse_fault_kinds(text),
+            parse=parse_fault_kinds,
             check=_known_fault_kinds,
             render=",".join,
             metavar="K,...",
@@ -350,11 +366,7 @@ def all_settings() -> tuple[Setting, ...]:
 
 if SimulatorConfig.__doc__ is not None:  # None under python -OO
     SimulatorConfig.__doc__ = (
-        SimulatorConfig.__doc__.rstrip() + "\n\n" + textwrap.indent(text_table(config_settings()), "    ")
+        SimulatorConfig.__doc__.rstrip()
+        + "\n\n"
+        + textwrap.indent(text_table(config_settings(), names=True), "    ")
     )
-
-
-def parse_fault_kinds(text: str) -> tuple[str, ...]:
-    """Read ``429,reset-after`` into a tuple; an empty string means none."""
-    kinds: Iterable[str] = (part.strip() for part in text.split(","))
-    return tuple(kind for kind in kinds if kind)

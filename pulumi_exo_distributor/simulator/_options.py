@@ -161,12 +161,13 @@ def markdown_table(settings: Sequence[Setting]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def text_table(settings: Sequence[Setting]) -> str:
-    """The same list as plain text, for ``pydoc``."""
+def text_table(settings: Sequence[Setting], *, names: bool = False) -> str:
+    """The same list as plain text, for ``pydoc``; with ``names``, each setting's name too."""
     lines = []
     for setting in settings:
         opt = setting.option
-        lines.append(f"{_flag_words(opt)}  (default: {opt.describe_default(setting.default)})")
+        name = f"{setting.name}, " if names else ""
+        lines.append(f"{_flag_words(opt)}  ({name}default: {opt.describe_default(setting.default)})")
         lines.append(f"    {opt.help}")
     return "\n".join(lines) + "\n"
 

@@ -32,14 +32,18 @@ CREATE TABLE IF NOT EXISTS organizations (
     client_id TEXT,
     billing_address TEXT NOT NULL,
     created_at REAL NOT NULL,
-    purge_at REAL
+    purge_at REAL,
+    updated_at REAL
 );
 CREATE INDEX IF NOT EXISTS organizations_by_owner ON organizations (owner);
 """
 
 _ADDRESS_FIELDS = tuple(BILLING_ADDRESS_SCHEMA["properties"])
 
-_COLUMNS = "id, owner, status, display_name, owner_email, client_id, billing_address, created_at, purge_at"
+_COLUMNS = (
+    "id, owner, status, display_name, owner_email, client_id, billing_address, created_at, purge_at, "
+    "updated_at"
+)
 
 
 class NotFound(Exception):
@@ -65,6 +69,8 @@ class Organization:
     billing_address: Mapping[str, str]
     created_at: float
     purge_at: float | None
+    #: When the status last changed (the creation, at first).
+    updated_at: float
 
     def to_output(self) -> dict[str, Any]:
         """The ``organization-output`` representation: no display-name, never the owner e-mail."""
@@ -79,7 +85,18 @@ class Organization:
 
     @classmethod
     def _from_row(cls, row: tuple[Any, ...]) -> Organization:
-        org_id, owner, status, display_name, owner_email, client_id, address, created_at, purge_at = row
+        (
+            org_id,
+            owner,
+            status,
+            display_name,
+            owner_email,
+            client_id,
+            address,
+            created_at,
+            purge_at,
+            updated_at,
+        ) = row
         return cls(
             id=org_id,
             owner=owner,
@@ -90,6 +107,8 @@ class Organization:
             billing_address=json.loads(address),
             created_at=created_at,
             purge_at=purge_at,
+            # NULL in rows written before the column existed.
+            updated_at=created_at if updated_at is None else updated_at,
         )
 
 
@@ -127,6 +146,20 @@ class Store:
                 # In WAL mode NORMAL survives a crash of the process (not of the machine).
                 self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.executescript(_SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a database file written by an older simulator up to the current schema."""
+        self._db.execute("BEGIN IMMEDIATE")  # two processes opening one file migrate once
+        try:
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(organizations)")}
+            if "updated_at" not in columns:
+                self._db.execute("ALTER TABLE organizations ADD COLUMN updated_at REAL")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
@@ -167,6 +200,7 @@ class Store:
         """Store a validated ``organization-input`` body as a new organization of ``owner``."""
         client_id = body.get("client-id")
         address = body["billing-address"]
+        now = self._clock()
         org = Organization(
             id=str(uuid.uuid4()),
             owner=owner,
@@ -176,8 +210,9 @@ class Store:
             client_id=client_id,
             # Only the fields of the schema: with unknown fields ignored, extras are dropped.
             billing_address={key: address[key] for key in _ADDRESS_FIELDS if key in address},
-            created_at=self._clock(),
+            created_at=now,
             purge_at=None,
+            updated_at=now,
         )
         with self._transaction() as db:
             if unique_client_id and client_id is not None:
@@ -187,7 +222,7 @@ class Store:
                 if taken is not None:
                     raise Conflict(f"client-id {client_id!r} is already used by organization {taken[0]}")
             db.execute(
-                f"INSERT INTO organizations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                f"INSERT INTO organizations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
                 (
                     org.id,
                     org.owner,
@@ -198,6 +233,7 @@ class Store:
                     json.dumps(org.billing_address),
                     org.created_at,
                     None,
+                    org.updated_at,
                 ),
             )
         return org
@@ -222,7 +258,10 @@ class Store:
             status = next_status(org.status, action)
             if status == org.status:
                 return org, False
-            db.execute("UPDATE organizations SET status = ? WHERE id = ?", (status, org_id))
+            db.execute(
+                "UPDATE organizations SET status = ?, updated_at = ? WHERE id = ?",
+                (status, self._clock(), org_id),
+            )
             return self._fetch(db, owner, org_id), True
 
     def schedule_purge(self, owner: str, org_id: str, delay_s: float) -> float | None:

@@ -17,6 +17,7 @@ import requests
 from exoscale.api.partner import Client
 from exoscale_auth import ExoscaleV2Auth
 
+import pulumi_exo_distributor.simulator as simulator
 from pulumi_exo_distributor.simulator import (
     DEMO_CREDENTIAL,
     Credential,
@@ -150,6 +151,7 @@ NOT_DEFAULT: dict[str, Any] = {
     "purge_delay_s": 2.5,
     "unique_client_id": True,
     "unknown_fields": "ignore",
+    "normalize": True,
     "foreign_status": 403,
     "terminate_again": 409,
     "rate_limit": 0.5,
@@ -205,7 +207,7 @@ BAD_FLAG_VALUES = {
     "--max-expiry-s": "0",
 }
 #: Flags that take any value.
-ANY_VALUE = {"--db", "--unique-client-id"}
+ANY_VALUE = {"--db", "--unique-client-id", "--normalize"}
 
 
 def test_every_flag_has_a_refused_value_or_takes_any() -> None:
@@ -251,11 +253,15 @@ def test_the_readme_table_is_the_declared_flags() -> None:
     assert table == expected, "the README's flags table is out of date; replace it with:\n" + expected
 
 
-def test_pydoc_lists_every_field() -> None:
+def test_pydoc_lists_every_field_and_flag() -> None:
     doc = pydoc.render_doc(SimulatorConfig, renderer=pydoc.plaintext)
     for setting in config_settings():
         assert setting.option.flag in doc
         assert setting.option.help in " ".join(doc.split())
+    package = " ".join(pydoc.render_doc(simulator, renderer=pydoc.plaintext).split())
+    for setting in all_settings():
+        assert f"{setting.option.flag} " in package
+        assert setting.option.help in package
 
 
 def test_stats_endpoints(sim: RunningSimulator) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -99,3 +100,34 @@ def test_concurrent_transitions_on_a_file_database(tmp_path: Path) -> None:
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = set(pool.map(flip, range(8)))
         assert statuses <= {"active", "suspended"}
+
+
+def test_a_database_of_an_older_simulator_is_brought_up_to_date(tmp_path: Path) -> None:
+    # The schema before organizations had an updated_at column.
+    path = tmp_path / "old.db"
+    org_id = "6c1d0000-0000-4000-8000-0000000000e2"
+    address = valid_body()["billing-address"]
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE organizations (id TEXT PRIMARY KEY, owner TEXT NOT NULL, status TEXT NOT NULL, "
+            "display_name TEXT NOT NULL, owner_email TEXT NOT NULL, client_id TEXT, "
+            "billing_address TEXT NOT NULL, created_at REAL NOT NULL, purge_at REAL)"
+        )
+        db.execute(
+            "INSERT INTO organizations VALUES "
+            "(?, ?, 'created', 'Acme SA', 'o@acme.example', NULL, ?, ?, NULL)",
+            (org_id, ALICE.key, json.dumps(address), 1_800_000_000.0),
+        )
+    config = SimulatorConfig(credentials=(ALICE,), db_path=str(path), normalize=True)
+    with run_simulator(config) as sim:
+        client = Client(ALICE.key, ALICE.secret, url=sim.url)
+        org = client.get_distributor_organization(id=org_id)
+        # Never changed since: updated when created.
+        assert org["updated-at"] == org["created-at"] == "2027-01-15T08:00:00Z"
+        assert client.activate_distributor_organization(id=org_id)["status"] == "active"
+    # Opening it again (the column now exists) changes nothing.
+    with run_simulator(config) as sim:
+        assert (
+            Client(ALICE.key, ALICE.secret, url=sim.url).get_distributor_organization(id=org_id)["status"]
+            == "active"
+        )
