@@ -10,9 +10,10 @@ import pytest
 from pulumi import automation as auto
 
 from pulumi_exo_distributor import PartnerClient
+from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
 from . import scenarios
-from .conftest import ADDRESS, KEY, OTHER_KEY, OTHER_SECRET, SECRET, Stack, org_spec
+from .conftest import ADDRESS, KEY, OTHER_KEY, OTHER_SECRET, SECRET, Stack, make_stack, org_spec
 
 
 def live(api: PartnerClient) -> list[Any]:
@@ -147,3 +148,35 @@ def test_kill_minus_9_mid_create_then_recovery_makes_no_duplicate(pulumi_cli: st
     assert (outcome.duplicates, outcome.orphans, outcome.purges) == (0, 0, 0), outcome
     assert outcome.clean_preview, outcome
     assert outcome.live_after_destroy == 0, outcome
+
+
+def test_a_server_that_normalises_what_it_stores_shows_no_change(pulumi_cli: str, tmp_path: Path) -> None:
+    # The real API may trim, change case, fill in the free-text address and add fields: the
+    # simulator's --normalize does all of it. Only the first `up` may change anything.
+    config = SimulatorConfig(credentials=(Credential(KEY, SECRET),), normalize=True)
+    with run_simulator(config) as sim:
+        stack, workspace = make_stack(sim, tmp_path, "normalised", credentials_in="config")
+        try:
+            address = {
+                **ADDRESS,
+                "city": "  lausanne",
+                "street_name": "Rue  de Bourg",
+                "postal_code": "1003 ",
+            }
+            stack.set_orgs({"acme": org_spec(billing_address=address), "plain": org_spec(client_id="plain")})
+            stack.up()
+            remote = stack.stack.export_stack().deployment["resources"]
+            echoed = next(r for r in remote if r["urn"].endswith("::acme"))["outputs"][
+                "remote_billing_address"
+            ]
+            assert echoed != {k: v.strip() for k, v in address.items()}  # the server did normalise
+            for _ in range(2):
+                preview, calls = stack.calls(stack.preview)
+                assert preview.change_summary == {"same": 3}
+                assert calls == {}
+                _, calls = stack.calls(stack.up)
+                assert calls == {}
+                stack.stack.refresh(color="never")
+        finally:
+            stack.stack.destroy(color="never")
+            workspace.remove_stack("normalised", force=True)
