@@ -1,13 +1,15 @@
 """Exoscale distributor organizations as infrastructure code, with Pulumi.
 
-``DistributorOrganization`` is the Pulumi resource; ``PartnerClient`` the typed client of the
-Exoscale Partner API it stands on.
+``DistributorOrganization`` is the Pulumi resource; ``get_organization``, ``list_organizations``
+and ``get_organization_usage`` the read-only functions for programs; ``PartnerClient`` the typed
+client of the Exoscale Partner API they stand on.
 """
 
 from __future__ import annotations
 
 from ._client import PartnerClient, RetryPolicy
 from ._config import Credentials
+from ._data import BillingAddressInfo, OrganizationInfo, UsageLineInfo, UsageStatementInfo
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -19,6 +21,12 @@ from ._errors import (
     RateLimitError,
     ServerError,
     TransportError,
+)
+from ._functions import (
+    DistributorFunctionError,
+    get_organization,
+    get_organization_usage,
+    list_organizations,
 )
 from ._models import (
     BillingAddress,
@@ -41,9 +49,11 @@ __all__ = [
     "AuthenticationError",
     "BillingAddress",
     "BillingAddressArgs",
+    "BillingAddressInfo",
     "ConfigurationError",
     "ConflictError",
     "Credentials",
+    "DistributorFunctionError",
     "DistributorOrganization",
     "DistributorOrganizationError",
     "DistributorOrganizationProvider",
@@ -51,6 +61,7 @@ __all__ = [
     "InvalidRequestError",
     "NotFoundError",
     "Organization",
+    "OrganizationInfo",
     "OrganizationInput",
     "OrganizationStatus",
     "PartnerClient",
@@ -60,5 +71,10 @@ __all__ = [
     "ServerError",
     "TransportError",
     "UsageLine",
+    "UsageLineInfo",
     "UsageStatement",
+    "UsageStatementInfo",
+    "get_organization",
+    "get_organization_usage",
+    "list_organizations",
 ]

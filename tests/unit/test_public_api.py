@@ -12,9 +12,11 @@ EXPECTED = [
     "AuthenticationError",
     "BillingAddress",
     "BillingAddressArgs",
+    "BillingAddressInfo",
     "ConfigurationError",
     "ConflictError",
     "Credentials",
+    "DistributorFunctionError",
     "DistributorOrganization",
     "DistributorOrganizationError",
     "DistributorOrganizationProvider",
@@ -22,6 +24,7 @@ EXPECTED = [
     "InvalidRequestError",
     "NotFoundError",
     "Organization",
+    "OrganizationInfo",
     "OrganizationInput",
     "OrganizationStatus",
     "PartnerClient",
@@ -31,7 +34,12 @@ EXPECTED = [
     "ServerError",
     "TransportError",
     "UsageLine",
+    "UsageLineInfo",
     "UsageStatement",
+    "UsageStatementInfo",
+    "get_organization",
+    "get_organization_usage",
+    "list_organizations",
 ]
 
 
