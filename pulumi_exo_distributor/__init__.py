@@ -1,8 +1,9 @@
 """Exoscale distributor organizations as infrastructure code, with Pulumi.
 
 ``DistributorOrganization`` is the Pulumi resource; ``get_organization``, ``list_organizations``
-and ``get_organization_usage`` the read-only functions for programs; ``PartnerClient`` the typed
-client of the Exoscale Partner API they stand on.
+and ``get_organization_usage`` the read-only functions for programs; ``load_customers`` reads a
+fleet's customers file; ``PartnerClient`` is the typed client of the Exoscale Partner API they
+stand on.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ._errors import (
     ServerError,
     TransportError,
 )
+from ._fleet import Customer, CustomerFileError, load_customers
 from ._functions import (
     DistributorFunctionError,
     get_organization,
@@ -53,6 +55,8 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "Credentials",
+    "Customer",
+    "CustomerFileError",
     "DistributorFunctionError",
     "DistributorOrganization",
     "DistributorOrganizationError",
@@ -77,4 +81,5 @@ __all__ = [
     "get_organization",
     "get_organization_usage",
     "list_organizations",
+    "load_customers",
 ]

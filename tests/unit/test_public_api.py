@@ -16,6 +16,8 @@ EXPECTED = [
     "ConfigurationError",
     "ConflictError",
     "Credentials",
+    "Customer",
+    "CustomerFileError",
     "DistributorFunctionError",
     "DistributorOrganization",
     "DistributorOrganizationError",
@@ -40,6 +42,7 @@ EXPECTED = [
     "get_organization",
     "get_organization_usage",
     "list_organizations",
+    "load_customers",
 ]
 
 
