@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Test workers: the end-to-end tests spend most of their time waiting on the engine.
 WORKERS ?= 2
 
-.PHONY: setup pulumi test test-fast lint demo clean
+.PHONY: setup pulumi actionlint test test-fast lint dist demo clean
 
 setup: $(STAMP)
 
@@ -20,25 +20,38 @@ $(STAMP): pyproject.toml constraints.txt
 pulumi:
 	@scripts/ensure-pulumi.sh
 
+# Prints the directory holding the pinned actionlint (built once with Go, then cached).
+actionlint:
+	@scripts/ensure-actionlint.sh
+
 # The CLI's directory is the last line ensure-pulumi.sh prints; its failure stops the target.
 ENSURE_PULUMI = out=$$(scripts/ensure-pulumi.sh) && bin_dir=$$(printf '%s\n' "$$out" | tail -n 1)
+# The same for actionlint, which checks the example CI workflow (shellcheck comes with the dev extra).
+ENSURE_ACTIONLINT = al_out=$$(scripts/ensure-actionlint.sh) && al_dir=$$(printf '%s\n' "$$al_out" | tail -n 1)
+WORKFLOWS := examples/fleet/.github/workflows/pulumi.yml
 
 test: setup
-	@$(ENSURE_PULUMI) && \
-	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(WORKERS) --dist loadgroup
+	@$(ENSURE_PULUMI) && $(ENSURE_ACTIONLINT) && \
+	  PATH="$$bin_dir:$$al_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(WORKERS) --dist loadgroup
 
-# Everything but the end-to-end tests: no Pulumi CLI needed.
+# Everything but the end-to-end tests and those needing the tools above: no Pulumi CLI, no Go.
 test-fast: setup
-	$(PY) -m pytest -n $(WORKERS) -m "not e2e"
+	$(PY) -m pytest -n $(WORKERS) -m "not e2e and not tools"
 
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	@$(ENSURE_ACTIONLINT) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" "$$al_dir/actionlint" $(WORKFLOWS)
+
+# The sdist and the wheel, into dist/, built in an isolated environment as pip would.
+dist: setup
+	rm -rf dist
+	$(PY) -m build --outdir dist .
 
 demo: setup
 	@$(ENSURE_PULUMI) && \
 	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/demo.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist
