@@ -70,26 +70,33 @@ def _close_clients() -> None:
 atexit.register(_close_clients)
 
 
-def _credentials_help() -> str:
-    from ._organization import CONFIG_ENDPOINT, CONFIG_KEY, CONFIG_SECRET
+def _config_keys() -> tuple[str, str, str]:
+    """The stack configuration keys of the resource's provider, declared once beside it."""
+    try:
+        from ._provider import CONFIG_ENDPOINT, CONFIG_KEY, CONFIG_SECRET  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # the provider still lives in _organization
+        from ._organization import CONFIG_ENDPOINT, CONFIG_KEY, CONFIG_SECRET
+    return CONFIG_KEY, CONFIG_SECRET, CONFIG_ENDPOINT
 
+
+def _credentials_help() -> str:
+    key, secret, endpoint = _config_keys()
     return (
-        f"`pulumi config set {CONFIG_KEY} EXO...` and `pulumi config set --secret {CONFIG_SECRET} ...` "
-        f"({CONFIG_ENDPOINT} for another endpoint), or {environment_help()}"
+        f"`pulumi config set {key} EXO...` and `pulumi config set --secret {secret} ...` "
+        f"({endpoint} for another endpoint), or {environment_help()}"
     )
 
 
 def _stack_credentials() -> Credentials:
     """The resource's configuration: stack config first, each value else from the environment."""
-    # The keys are the provider's own, declared once beside it.
     from ._config import Credentials
-    from ._organization import CONFIG_ENDPOINT, CONFIG_KEY, CONFIG_SECRET
 
     def config(full_key: str) -> str | None:
         namespace, key = full_key.split(":", 1)
         return pulumi.Config(namespace).get(key)
 
-    return Credentials.resolve(config(CONFIG_KEY), config(CONFIG_SECRET), config(CONFIG_ENDPOINT))
+    key, secret, endpoint = (config(full_key) for full_key in _config_keys())
+    return Credentials.resolve(key, secret, endpoint)
 
 
 def _client(credentials: Credentials) -> PartnerClient:
