@@ -6,35 +6,48 @@ STAMP  := $(VENV)/.installed
 # Test workers: the end-to-end tests spend most of their time waiting on the engine.
 WORKERS ?= 2
 
-.PHONY: setup pulumi test test-fast lint demo reliability clean
+.PHONY: setup pulumi actionlint test test-fast lint dist demo reliability clean
 
 setup: $(STAMP)
 
 # Re-installs only when the dependencies change; the package itself is editable.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,simulator]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,simulator,cli]'
 	@touch $(STAMP)
 
 # Prints the directory holding the Pulumi CLI and its Python plugins (built once, then cached).
 pulumi:
 	@scripts/ensure-pulumi.sh
 
+# Prints the directory holding the pinned actionlint (built once with Go, then cached).
+actionlint:
+	@scripts/ensure-actionlint.sh
+
 # The CLI's directory is the last line ensure-pulumi.sh prints; its failure stops the target.
 ENSURE_PULUMI = out=$$(scripts/ensure-pulumi.sh) && bin_dir=$$(printf '%s\n' "$$out" | tail -n 1)
+# The same for actionlint, which checks the example CI workflow (shellcheck comes with the dev extra).
+ENSURE_ACTIONLINT = al_out=$$(scripts/ensure-actionlint.sh) && al_dir=$$(printf '%s\n' "$$al_out" | tail -n 1)
+WORKFLOWS := examples/fleet/.github/workflows/pulumi.yml
 
 test: setup
-	@$(ENSURE_PULUMI) && \
-	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(WORKERS) --dist loadgroup
+	@$(ENSURE_PULUMI) && $(ENSURE_ACTIONLINT) && \
+	  PATH="$$bin_dir:$$al_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(WORKERS) --dist loadgroup
 
-# Everything but the end-to-end tests: no Pulumi CLI needed.
+# Everything but the end-to-end tests and those needing the tools above: no Pulumi CLI, no Go.
 test-fast: setup
-	$(PY) -m pytest -n $(WORKERS) -m "not e2e"
+	$(PY) -m pytest -n $(WORKERS) -m "not e2e and not tools"
 
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	@$(ENSURE_ACTIONLINT) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" "$$al_dir/actionlint" $(WORKFLOWS)
+
+# The sdist and the wheel, into dist/, built in an isolated environment as pip would.
+dist: setup
+	rm -rf dist
+	$(PY) -m build --outdir dist .
 
 demo: setup
 	@$(ENSURE_PULUMI) && \
@@ -46,4 +59,4 @@ reliability: setup
 	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/reliability.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist

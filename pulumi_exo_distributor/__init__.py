@@ -1,7 +1,9 @@
 """Exoscale distributor organizations as infrastructure code, with Pulumi.
 
-``DistributorOrganization`` is the Pulumi resource; ``PartnerClient`` the typed client of the
-Exoscale Partner API it stands on.
+``DistributorOrganization`` is the Pulumi resource; ``get_organization``, ``list_organizations``
+and ``get_organization_usage`` the read-only functions for programs; ``load_customers`` reads a
+fleet's customers file; ``PartnerClient`` is the typed client of the Exoscale Partner API they
+stand on.
 
 A Pulumi program imports this package for the resource alone: the client, its HTTP stack and the
 wire models load on first use (module ``__getattr__``), so a program starts as fast as
@@ -13,6 +15,7 @@ from __future__ import annotations
 import importlib as _importlib
 import typing as _typing
 
+from ._data import BillingAddressInfo, OrganizationInfo, UsageLineInfo, UsageStatementInfo
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -25,6 +28,13 @@ from ._errors import (
     RateLimitError,
     ServerError,
     TransportError,
+)
+from ._fleet import Customer, CustomerFileError, load_customers
+from ._functions import (
+    DistributorFunctionError,
+    get_organization,
+    get_organization_usage,
+    list_organizations,
 )
 from ._provider import DistributorOrganizationProvider
 from ._resource import BillingAddressArgs, DistributorOrganization
@@ -74,9 +84,13 @@ __all__ = [
     "AuthenticationError",
     "BillingAddress",
     "BillingAddressArgs",
+    "BillingAddressInfo",
     "ConfigurationError",
     "ConflictError",
     "Credentials",
+    "Customer",
+    "CustomerFileError",
+    "DistributorFunctionError",
     "DistributorOrganization",
     "DistributorOrganizationError",
     "DistributorOrganizationProvider",
@@ -84,6 +98,7 @@ __all__ = [
     "InvalidRequestError",
     "NotFoundError",
     "Organization",
+    "OrganizationInfo",
     "OrganizationInput",
     "OrganizationStatus",
     "PartnerClient",
@@ -93,5 +108,11 @@ __all__ = [
     "ServerError",
     "TransportError",
     "UsageLine",
+    "UsageLineInfo",
     "UsageStatement",
+    "UsageStatementInfo",
+    "get_organization",
+    "get_organization_usage",
+    "list_organizations",
+    "load_customers",
 ]

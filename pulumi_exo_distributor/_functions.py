@@ -1,0 +1,201 @@
+"""Read-only functions for Pulumi programs: one organization, all of them, an organization's usage.
+
+They call the Partner API from the program itself, in `pulumi preview` as in `pulumi up`, with
+the configuration the resource uses (stack config ``exoscale:key``, ``exoscale:secret`` and
+``exoscale:partnerApiEndpoint``, else ``EXOSCALE_API_KEY``, ``EXOSCALE_API_SECRET`` and
+``EXOSCALE_PARTNER_API_ENDPOINT``) and the client's retries. Each returns a ``pulumi.Output`` of
+plain typed data (``_data``), which a program can export as it is. An input that is not known yet
+(the id of an organization a preview has still to create) gives an unknown output, as usual.
+
+The HTTP client is imported and made on the first call, so importing the package stays cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import threading
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
+import pulumi
+
+from ._data import (
+    OrganizationInfo,
+    UsageStatementInfo,
+    check_period,
+    organization_info,
+    usage_statement_info,
+)
+from ._errors import ExoDistributorError
+from ._explain import detail, environment_help, hint
+
+if TYPE_CHECKING:
+    from ._client import PartnerClient
+    from ._config import Credentials
+
+__all__ = [
+    "DistributorFunctionError",
+    "get_organization",
+    "get_organization_usage",
+    "list_organizations",
+]
+
+_T = TypeVar("_T")
+
+
+class DistributorFunctionError(ExoDistributorError, pulumi.RunError):
+    """What a program sees when ``get_organization``, ``list_organizations`` or
+    ``get_organization_usage`` fails: what, on which organization, what the server said, what to do.
+
+    It is a ``pulumi.RunError``, so `pulumi up` shows its message without a Python traceback.
+    """
+
+
+# Shorter name in the engine's output, and importable from there.
+DistributorFunctionError.__module__ = "pulumi_exo_distributor"
+
+# One client (one connection pool) per credentials for the program's process.
+_clients: dict[Credentials, PartnerClient] = {}
+_clients_lock = threading.Lock()
+
+
+def _close_clients() -> None:
+    with _clients_lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()
+
+
+atexit.register(_close_clients)
+
+
+def _config_keys() -> tuple[str, str, str]:
+    """The stack configuration keys of the resource's provider, declared once beside it."""
+    from ._provider import CONFIG_ENDPOINT, CONFIG_KEY, CONFIG_SECRET
+
+    return CONFIG_KEY, CONFIG_SECRET, CONFIG_ENDPOINT
+
+
+def _credentials_help() -> str:
+    key, secret, endpoint = _config_keys()
+    return (
+        f"`pulumi config set {key} EXO...` and `pulumi config set --secret {secret} ...` "
+        f"({endpoint} for another endpoint), or {environment_help()}"
+    )
+
+
+def _stack_credentials() -> Credentials:
+    """The resource's configuration: stack config first, each value else from the environment."""
+    from ._config import Credentials
+
+    def config(full_key: str) -> str | None:
+        namespace, key = full_key.split(":", 1)
+        return pulumi.Config(namespace).get(key)
+
+    key, secret, endpoint = (config(full_key) for full_key in _config_keys())
+    return Credentials.resolve(key, secret, endpoint)
+
+
+def _client(credentials: Credentials) -> PartnerClient:
+    from ._client import PartnerClient
+
+    with _clients_lock:
+        client = _clients.get(credentials)
+        if client is None:
+            client = _clients[credentials] = PartnerClient(credentials=credentials)
+        return client
+
+
+async def _call(action: str, fn: Callable[[PartnerClient], _T]) -> _T:
+    """Run one read in a worker thread (the engine's event loop keeps registering resources)."""
+
+    def failure(message: str) -> DistributorFunctionError:
+        return DistributorFunctionError(f"cannot {action}: {message}")
+
+    try:
+        credentials = _stack_credentials()
+    except ExoDistributorError as exc:
+        raise failure(f"{detail(exc)}\n  hint: {hint(exc, credentials_help=_credentials_help())}") from None
+
+    def run() -> _T:
+        try:
+            return fn(_client(credentials))
+        except ExoDistributorError as exc:
+            message = f"{detail(exc)}\n  hint: {hint(exc, credentials_help=_credentials_help())}"
+            raise failure(message) from None
+        except ValueError as exc:  # an id that is not a UUID
+            raise failure(str(exc)) from None
+
+    return await asyncio.to_thread(run)
+
+
+def get_organization(id: pulumi.Input[str]) -> pulumi.Output[OrganizationInfo]:
+    """The organization ``id`` as the Partner API returns it (get-distributor-organization).
+
+    :param id: The organization's id (a UUID), for example ``DistributorOrganization.id``.
+    :return: An output of a dict: ``id``, ``status``, ``client_id``, ``billing_address``.
+    :raises DistributorFunctionError: in the program's run, if the organization cannot be read
+        (it does not exist for these credentials, they are missing or refused, the API fails).
+    """
+
+    def read(organization_id: str) -> Awaitable[OrganizationInfo]:
+        return _call(
+            f"get organization {organization_id}",
+            lambda client: organization_info(client.get_organization(organization_id)),
+        )
+
+    return pulumi.Output.from_input(id).apply(read)
+
+
+def list_organizations() -> pulumi.Output[list[OrganizationInfo]]:
+    """Every organization of the distributor, terminated ones included until they are purged
+    (list-distributor-organizations).
+
+    The list is read when the program starts: it does not include organizations the same
+    `pulumi up` creates.
+    """
+    return pulumi.Output.from_input(
+        _call(
+            "list organizations",
+            lambda client: [organization_info(org) for org in client.list_organizations()],
+        )
+    )
+
+
+def get_organization_usage(
+    organization_id: pulumi.Input[str], period: pulumi.Input[str] | None = None
+) -> pulumi.Output[list[UsageStatementInfo]]:
+    """The usage statements of an organization for a month (list-distributor-organization-usage).
+
+    :param organization_id: The organization's id (a UUID).
+    :param period: The month, ``YYYY-MM``; the current month when omitted.
+    :return: An output of a list of statements (usually one; none for a month without usage):
+        ``code``, ``currency``, ``total_excl_vat``, ``total_incl_vat`` (decimal strings),
+        ``start_date``, ``end_date`` (ISO 8601) and ``usage`` (the product lines).
+    :raises DistributorFunctionError: at once if ``period`` is a string that is not ``YYYY-MM``;
+        in the program's run if the usage cannot be read.
+    """
+
+    def checked(month: str | None, subject: str) -> str | None:
+        try:
+            return None if month is None else check_period(month)
+        except ValueError as exc:
+            raise DistributorFunctionError(f"cannot {subject}: {exc}") from None
+
+    if isinstance(period, str):
+        checked(period, "read usage")
+
+    def read(args: list[str | None]) -> Awaitable[list[UsageStatementInfo]]:
+        organization, month = args
+        subject = f"read the usage of organization {organization}" + (f" for {month}" if month else "")
+        checked(month, subject)
+        return _call(
+            subject,
+            lambda client: [
+                usage_statement_info(statement)
+                for statement in client.list_organization_usage(str(organization), month)
+            ],
+        )
+
+    return pulumi.Output.all(organization_id, period).apply(read)

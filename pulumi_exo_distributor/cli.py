@@ -1,0 +1,848 @@
+"""``exo-distributor``: the Partner API's read-only operations from a shell.
+
+``orgs list``, ``orgs get``, ``usage`` (one organization, or ``--all``: the monthly billing run),
+``orphans`` (what no stack manages) and ``import-code`` (a program, or a customer list, that
+adopts what exists). Credentials and endpoint come from ``EXOSCALE_API_KEY``,
+``EXOSCALE_API_SECRET`` and ``EXOSCALE_PARTNER_API_ENDPOINT``.
+
+Tables go to stdout, drawn by rich; progress and errors go to stderr. Errors are one message
+and a hint, exit code 1 (2 for a wrong command line), never a traceback or a credential.
+
+This module needs the ``cli`` extra (click and rich); the console script reaches it through
+``_scripts``, which says how to install the extra when it is missing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import logging
+import os
+import re
+import sys
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar, cast
+
+import click
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from ._data import (
+    OrganizationInfo,
+    UsageStatementInfo,
+    check_period,
+    organization_info,
+    usage_statement_info,
+)
+from ._errors import ExoDistributorError, NotFoundError
+from ._explain import detail, hint
+
+if TYPE_CHECKING:
+    from ._client import PartnerClient
+
+__all__ = ["DYNAMIC_RESOURCE_TYPE", "app", "main"]
+
+#: The type of a DistributorOrganization in a stack's state (a Python dynamic resource).
+DYNAMIC_RESOURCE_TYPE = "pulumi-python:dynamic/exoscale:DistributorOrganization"
+
+# The client id a stack gives an organization that declares none: pulumi:<project>/<stack>/<name>.
+_DERIVED_CLIENT_ID = re.compile(r"pulumi:[^/]+/[^/]+/(?P<name>[^/]+)")
+
+_T = TypeVar("_T")
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+# -- consoles ----------------------------------------------------------------------------------
+
+
+def _stdout_console() -> Console:
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        # Redirected to a file or a pipe: rich's default of 80 columns would wrap the ids.
+        console.width = 200
+    return console
+
+
+def _stderr_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+class CommandError(click.ClickException):
+    """A failure the user can act on: printed as ``error: ...`` (and a hint), exit code 1."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+        if self.hint:
+            click.echo(f"  hint: {self.hint}", err=True)
+
+
+def _fail(action: str, error: ExoDistributorError) -> NoReturn:
+    raise CommandError(f"cannot {action}: {detail(error)}", hint(error)) from None
+
+
+class _Group(click.Group):
+    """Turns what a command raises into a short message and an exit code: never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except ExoDistributorError as exc:
+            raise CommandError(detail(exc), hint(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            if ctx.find_root().params.get("debug"):
+                raise
+            raise CommandError(
+                f"unexpected failure: {type(exc).__name__}: {exc}",
+                "run the command again with --debug to see where it failed, and report it",
+            ) from None
+
+
+class _RetryNotes(logging.Handler):
+    """The client's retries (logged by stamina) as one short note each on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        data = record.__dict__
+        click.echo(
+            f"note: retry {data.get('stamina.retry_num', '?')} in {data.get('stamina.wait_for', '?')} s "
+            f"after {data.get('stamina.caused_by', record.getMessage())}",
+            err=True,
+        )
+
+
+def _log_retries() -> None:
+    logger = logging.getLogger("stamina")
+    if not any(isinstance(handler, _RetryNotes) for handler in logger.handlers):
+        logger.addHandler(_RetryNotes())
+        logger.propagate = False
+
+
+# -- the session: one client for the command ------------------------------------------------
+
+
+@dataclass
+class Session:
+    """What every command shares: the client, made on first use, closed at the end."""
+
+    _client: PartnerClient | None = field(default=None, init=False)
+
+    def client(self) -> PartnerClient:
+        if self._client is None:
+            from ._client import PartnerClient
+
+            self._client = PartnerClient()  # the environment variables; ConfigurationError if unset
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+def _session() -> Session:
+    return click.get_current_context().find_object(Session) or Session()
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
+def _output_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help="Output format: a table for people, json or csv for programs.",
+    )
+
+
+def _print_json(value: object) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _print_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if cell is None else cell for cell in row])
+
+
+def _cell(value: object) -> Text:
+    # Text, not str: a name such as "[bold]" from the API must print as it is, not as markup.
+    return Text("" if value is None else str(value))
+
+
+def _table(*columns: str, title: str | None = None, numeric: Iterable[str] = ()) -> Table:
+    table = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        title_style="bold",
+        pad_edge=False,
+        show_edge=False,
+    )
+    right = set(numeric)
+    for column in columns:
+        table.add_column(column, justify="right" if column in right else "left", overflow="fold")
+    return table
+
+
+def _name(org: OrganizationInfo) -> str | None:
+    return org["billing_address"]["name"] if org["billing_address"] else None
+
+
+_ADDRESS_FIELDS = ("name", "country", "city", "postal_code", "street_name", "building_number", "address")
+
+
+def _address(org: OrganizationInfo, key: str) -> str | None:
+    address = org["billing_address"]
+    return None if address is None else cast("str | None", address.get(key))
+
+
+@contextmanager
+def _progress(description: str, total: int) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr, shown only to a person (an interactive terminal)."""
+    console = _stderr_console()
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not (console.is_terminal and console.is_interactive),
+    )
+    with progress:
+        task = progress.add_task(description, total=total)
+        yield lambda: progress.advance(task)
+
+
+def _each(
+    description: str, items: Sequence[_T], fn: Callable[[_T], Any], parallel: int
+) -> list[tuple[_T, Any, ExoDistributorError | None]]:
+    """Run ``fn`` on every item, ``parallel`` at a time, with a progress bar; keep the order."""
+    results: dict[int, tuple[_T, Any, ExoDistributorError | None]] = {}
+    with _progress(description, len(items)) as advance, ThreadPoolExecutor(max_workers=parallel) as pool:
+        futures = {pool.submit(fn, item): index for index, item in enumerate(items)}
+        for future in as_completed(futures):
+            index = futures[future]
+            try:
+                results[index] = (items[index], future.result(), None)
+            except ExoDistributorError as exc:
+                results[index] = (items[index], None, exc)
+            advance()
+    return [results[index] for index in range(len(items))]
+
+
+# -- the command -------------------------------------------------------------------------------
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Log every request on stderr (operation, status, time; never headers or bodies) and show "
+    "the traceback of an unexpected failure.",
+)
+@click.version_option(package_name="pulumi-exo-distributor", message="%(prog)s %(version)s")
+@click.pass_context
+def app(ctx: click.Context, debug: bool) -> None:
+    """Read the organizations of an Exoscale distributor: list and inspect them, their monthly
+    usage, the ones no Pulumi stack manages, and a program that takes them under management.
+
+    Credentials come from EXOSCALE_API_KEY and EXOSCALE_API_SECRET; the endpoint from
+    EXOSCALE_PARTNER_API_ENDPOINT (default: Exoscale's).
+    """
+    _log_retries()
+    if debug:
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s: %(message)s")
+        logging.getLogger("pulumi_exo_distributor").setLevel(logging.DEBUG)
+    session = ctx.ensure_object(Session)
+    ctx.call_on_close(session.close)
+
+
+@app.group()
+def orgs() -> None:
+    """List and inspect organizations."""
+
+
+_STATUSES = ("created", "active", "suspended", "terminated")
+
+
+@orgs.command("list")
+@click.option(
+    "--status",
+    "statuses",
+    type=click.Choice(_STATUSES),
+    multiple=True,
+    help="Only organizations with this status (repeatable).",
+)
+@_output_option("table", "json", "csv")
+def orgs_list(statuses: tuple[str, ...], output: str) -> None:
+    """List the distributor's organizations (terminated ones stay listed until purged)."""
+    try:
+        found = [organization_info(org) for org in _session().client().list_organizations()]
+    except ExoDistributorError as exc:
+        _fail("list organizations", exc)
+    found = [org for org in found if not statuses or org["status"] in statuses]
+    found.sort(key=lambda org: ((_name(org) or "").casefold(), org["id"]))
+    if output == "json":
+        _print_json(found)
+    elif output == "csv":
+        _print_csv(
+            ["id", "status", "client_id", *_ADDRESS_FIELDS],
+            (
+                [org["id"], org["status"], org["client_id"], *(_address(org, key) for key in _ADDRESS_FIELDS)]
+                for org in found
+            ),
+        )
+    else:
+        table = _table("ID", "STATUS", "CLIENT ID", "NAME", "COUNTRY", "CITY")
+        for org in found:
+            address = org["billing_address"]
+            table.add_row(
+                *map(
+                    _cell,
+                    (
+                        org["id"],
+                        org["status"],
+                        org["client_id"],
+                        _name(org),
+                        address["country"] if address else None,
+                        address["city"] if address else None,
+                    ),
+                )
+            )
+        console = _stdout_console()
+        console.print(table)
+        console.print(f"{len(found)} organization(s)")
+
+
+class _OrganizationId(click.ParamType[str]):
+    name = "ID"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            return str(uuid.UUID(str(value)))
+        except ValueError:
+            self.fail(f"{value!r} is not an organization id (a UUID, as `orgs list` shows)", param, ctx)
+
+
+ORGANIZATION_ID = _OrganizationId()
+
+
+@orgs.command("get")
+@click.argument("organization_id", metavar="ID", type=ORGANIZATION_ID)
+@_output_option("table", "json")
+def orgs_get(organization_id: str, output: str) -> None:
+    """Show one organization: status, client id and billing address."""
+    try:
+        org = organization_info(_session().client().get_organization(organization_id))
+    except ExoDistributorError as exc:
+        _fail(f"get organization {organization_id}", exc)
+    if output == "json":
+        _print_json(org)
+        return
+    table = _table("FIELD", "VALUE")
+    table.add_row(_cell("id"), _cell(org["id"]))
+    table.add_row(_cell("status"), _cell(org["status"]))
+    table.add_row(_cell("client_id"), _cell(org["client_id"]))
+    for key in _ADDRESS_FIELDS:
+        value = _address(org, key)
+        if value is not None:
+            table.add_row(_cell(f"billing_address.{key}"), _cell(value))
+    _stdout_console().print(table)
+
+
+# -- usage ---------------------------------------------------------------------------------------
+
+
+def _period_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def check(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
+        if value is None:
+            # Resolved here, not by the API, so that every call of a run asks for the same month.
+            return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
+        try:
+            return check_period(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return click.option(
+        "--period",
+        metavar="YYYY-MM",
+        callback=check,
+        help="The month (default: the current month, UTC).",
+    )(fn)
+
+
+def _amount(value: str | None) -> Decimal:
+    return Decimal(value) if value else Decimal(0)
+
+
+def _money(value: str | Decimal | None) -> str | None:
+    """For a table: at least two decimals (0.4 -> 0.40), never fewer digits than the API gave."""
+    if value is None:
+        return None
+    amount = Decimal(value)
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        amount = amount.quantize(Decimal("0.01"))
+    return f"{amount:f}"
+
+
+@dataclass
+class _UsageRow:
+    org: OrganizationInfo
+    statement: UsageStatementInfo | None
+
+
+@app.command()
+@click.argument("organization_id", metavar="[ID]", type=ORGANIZATION_ID, required=False)
+@click.option("--all", "all_", is_flag=True, help="Every organization: one line each, totals per currency.")
+@_period_option
+@click.option(
+    "--parallel",
+    type=click.IntRange(1, 16),
+    default=4,
+    show_default=True,
+    help="With --all: how many organizations are read at once.",
+)
+@_output_option("table", "json", "csv")
+def usage(organization_id: str | None, all_: bool, period: str, parallel: int, output: str) -> None:
+    """The usage statement of one organization for a month, or with --all of every organization
+    (the monthly billing run).
+
+    --all is all or nothing: if the usage of an organization cannot be read (after the client's
+    retries), nothing is printed on stdout and the command fails, since the totals would be
+    wrong. An organization purged during the run is left out, with a note on stderr.
+    """
+    if all_ == (organization_id is not None):
+        raise click.UsageError("give either an organization ID or --all")
+    if organization_id is not None:
+        _usage_of_one(organization_id, period, output)
+    else:
+        _usage_of_all(period, parallel, output)
+
+
+def _usage_of_one(organization_id: str, period: str, output: str) -> None:
+    try:
+        statements = [
+            usage_statement_info(s)
+            for s in _session().client().list_organization_usage(organization_id, period)
+        ]
+    except ExoDistributorError as exc:
+        _fail(f"read the usage of organization {organization_id} for {period}", exc)
+    if output == "json":
+        _print_json(statements)
+        return
+    lines = [(statement, line) for statement in statements for line in statement["usage"]]
+    if output == "csv":
+        _print_csv(
+            [
+                "code",
+                "currency",
+                "product",
+                "variable",
+                "description",
+                "quantity",
+                "unit",
+                "total_excl_vat",
+                "total_incl_vat",
+            ],
+            (
+                [
+                    s["code"],
+                    s["currency"],
+                    line["product"],
+                    line["variable"],
+                    line["description"],
+                    line["quantity"],
+                    line["unit"],
+                    line["total_excl_vat"],
+                    line["total_incl_vat"],
+                ]
+                for s, line in lines
+            ),
+        )
+        return
+    console = _stdout_console()
+    if not statements:
+        console.print(f"no usage statement for organization {organization_id} in {period}")
+        return
+    for statement in statements:
+        table = _table(
+            "PRODUCT",
+            "VARIABLE",
+            "DESCRIPTION",
+            "QUANTITY",
+            "UNIT",
+            "EXCL. VAT",
+            "INCL. VAT",
+            title=f"{statement['code'] or 'statement'}, {period}, {statement['currency']}",
+            numeric=("QUANTITY", "EXCL. VAT", "INCL. VAT"),
+        )
+        table.show_footer = True
+        for line in statement["usage"]:
+            table.add_row(
+                *map(
+                    _cell,
+                    (
+                        line["product"],
+                        line["variable"],
+                        line["description"],
+                        line["quantity"],
+                        line["unit"],
+                        _money(line["total_excl_vat"]),
+                        _money(line["total_incl_vat"]),
+                    ),
+                )
+            )
+        table.columns[0].footer = "total"
+        table.columns[5].footer = _money(statement["total_excl_vat"]) or ""
+        table.columns[6].footer = _money(statement["total_incl_vat"]) or ""
+        console.print(table)
+
+
+def _usage_of_all(period: str, parallel: int, output: str) -> None:
+    client = _session().client()
+    try:
+        organizations = [organization_info(org) for org in client.list_organizations()]
+    except ExoDistributorError as exc:
+        _fail("list organizations", exc)
+    organizations.sort(key=lambda org: ((_name(org) or "").casefold(), org["id"]))
+
+    def read(org: OrganizationInfo) -> list[UsageStatementInfo]:
+        return [usage_statement_info(s) for s in client.list_organization_usage(org["id"], period)]
+
+    results = _each(f"usage {period}", organizations, read, parallel)
+    failures = [(org, error) for org, _, error in results if error and not isinstance(error, NotFoundError)]
+    for org, _, error in results:
+        if isinstance(error, NotFoundError):
+            click.echo(f"note: organization {org['id']} is gone (purged during the run): left out", err=True)
+    if failures:
+        for org, error in failures:
+            click.echo(f"error: organization {org['id']} ({_name(org)}): {detail(error)}", err=True)
+        raise CommandError(
+            f"the usage of {len(failures)} of {len(organizations)} organization(s) could not be read; "
+            "nothing printed, since the totals would be wrong",
+            hint(failures[0][1]),
+        )
+
+    rows = [
+        _UsageRow(org, statement)
+        for org, statements, error in results
+        if error is None
+        for statement in (statements or [None])
+    ]
+    totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for row in rows:
+        if row.statement is not None:
+            total = totals[row.statement["currency"] or "?"]
+            total[0] += _amount(row.statement["total_excl_vat"])
+            total[1] += _amount(row.statement["total_incl_vat"])
+
+    if output == "json":
+        _print_json(
+            {
+                "period": period,
+                "organizations": [
+                    {
+                        "id": row.org["id"],
+                        "client_id": row.org["client_id"],
+                        "name": _name(row.org),
+                        "status": row.org["status"],
+                        "statement": row.statement,
+                    }
+                    for row in rows
+                ],
+                "totals": {
+                    currency: {"total_excl_vat": str(excl), "total_incl_vat": str(incl)}
+                    for currency, (excl, incl) in sorted(totals.items())
+                },
+            }
+        )
+        return
+
+    def cells(
+        row: _UsageRow, amount: Callable[[str | None], str | None] = lambda value: value
+    ) -> list[object]:
+        s = row.statement
+        return [
+            row.org["id"],
+            row.org["client_id"],
+            _name(row.org),
+            row.org["status"],
+            s["code"] if s else None,
+            s["currency"] if s else None,
+            amount(s["total_excl_vat"]) if s else None,
+            amount(s["total_incl_vat"]) if s else None,
+        ]
+
+    if output == "csv":
+        # Rows only: a spreadsheet or a billing system sums them.
+        header = ["id", "client_id", "name", "status", "code", "currency", "total_excl_vat", "total_incl_vat"]
+        _print_csv(header, (cells(row) for row in rows))
+        return
+    table = _table(
+        "ID",
+        "CLIENT ID",
+        "NAME",
+        "STATUS",
+        "STATEMENT",
+        "CURRENCY",
+        "EXCL. VAT",
+        "INCL. VAT",
+        title=f"usage {period}",
+        numeric=("EXCL. VAT", "INCL. VAT"),
+    )
+    for row in rows:
+        table.add_row(*map(_cell, cells(row, _money)))
+    table.add_section()
+    for currency, (excl_total, incl_total) in sorted(totals.items()):
+        total_row = (
+            f"total {currency}",
+            None,
+            None,
+            None,
+            None,
+            currency,
+            _money(excl_total),
+            _money(incl_total),
+        )
+        table.add_row(*map(_cell, total_row))
+    console = _stdout_console()
+    console.print(table)
+    without = sum(1 for row in rows if row.statement is None)
+    console.print(
+        f"{len(organizations)} organization(s), {len(rows) - without} statement(s)"
+        + (f", {without} without usage in {period}" if without else "")
+    )
+
+
+# -- orphans ---------------------------------------------------------------------------------------
+
+
+def _managed_ids(files: Sequence[IO[str]]) -> set[str]:
+    """The organization ids a stack's state holds, from `pulumi stack export` files."""
+    managed: set[str] = set()
+    for file in files:
+        name = getattr(file, "name", "-")
+        try:
+            document = json.load(file)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(
+                f"{name} is not JSON ({exc}); give the output of `pulumi stack export`",
+                param_hint="--stack-state",
+            ) from None
+        deployment = document.get("deployment", document) if isinstance(document, dict) else None
+        resources = deployment.get("resources") if isinstance(deployment, dict) else None
+        if deployment is None or (resources is not None and not isinstance(resources, list)):
+            raise click.BadParameter(
+                f"{name} is not a `pulumi stack export` document (no deployment.resources)",
+                param_hint="--stack-state",
+            )
+        for resource in resources or []:
+            is_organization = isinstance(resource, dict) and resource.get("type") == DYNAMIC_RESOURCE_TYPE
+            if is_organization and resource.get("id"):
+                managed.add(str(resource["id"]).lower())
+    return managed
+
+
+@dataclass
+class _Findings:
+    unmanaged: list[OrganizationInfo]
+    duplicates: dict[str, list[OrganizationInfo]]
+    gone: list[str]
+
+
+def _find(organizations: list[OrganizationInfo], managed: set[str]) -> _Findings:
+    live = [org for org in organizations if org["status"] != "terminated"]
+    live_ids = {org["id"] for org in live}
+    by_client_id: dict[str, list[OrganizationInfo]] = defaultdict(list)
+    for org in live:
+        if org["client_id"]:
+            by_client_id[org["client_id"]].append(org)
+    return _Findings(
+        unmanaged=[org for org in live if org["id"] not in managed],
+        duplicates={cid: orgs for cid, orgs in sorted(by_client_id.items()) if len(orgs) > 1},
+        gone=sorted(managed - live_ids),
+    )
+
+
+def _stack_state_option(*, required: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--stack-state",
+        "stack_states",
+        type=click.File("r", encoding="utf-8"),
+        multiple=True,
+        required=required,
+        metavar="FILE|-",
+        help="A `pulumi stack export` file, or - for stdin; repeat it for several stacks.",
+    )
+
+
+@app.command()
+@_stack_state_option(required=True)
+@_output_option("table", "json")
+def orphans(stack_states: tuple[IO[str], ...], output: str) -> None:
+    """What to adopt or clean up: organizations no stack manages, client ids used twice, and
+    organizations a stack manages that are gone or terminated.
+
+    Terminated organizations are not orphans (they await their purge). Example:
+
+        pulumi stack export --stack prod | exo-distributor orphans --stack-state -
+    """
+    managed = _managed_ids(stack_states)
+    try:
+        organizations = [organization_info(org) for org in _session().client().list_organizations()]
+    except ExoDistributorError as exc:
+        _fail("list organizations", exc)
+    found = _find(organizations, managed)
+    if output == "json":
+        _print_json(
+            {
+                "unmanaged": found.unmanaged,
+                "duplicate_client_ids": {
+                    cid: [org["id"] for org in orgs] for cid, orgs in found.duplicates.items()
+                },
+                "gone": found.gone,
+            }
+        )
+        return
+    console = _stdout_console()
+    console.print(
+        f"{len(organizations)} organization(s) live, {len(managed)} in the stack state(s): "
+        f"{len(found.unmanaged)} unmanaged, {len(found.duplicates)} client id(s) used twice, "
+        f"{len(found.gone)} gone"
+    )
+    if found.unmanaged:
+        table = _table(
+            "ID", "STATUS", "CLIENT ID", "NAME", title="Not managed by any stack (adopt: `import-code`)"
+        )
+        for org in found.unmanaged:
+            table.add_row(*map(_cell, (org["id"], org["status"], org["client_id"], _name(org))))
+        console.print(table)
+    if found.duplicates:
+        table = _table("CLIENT ID", "ID", "STATUS", "NAME", "MANAGED", title="Client ids used twice")
+        for cid, orgs in found.duplicates.items():
+            for org in orgs:
+                managed_here = "yes" if org["id"] in managed else "no"
+                table.add_row(*map(_cell, (cid, org["id"], org["status"], _name(org), managed_here)))
+        console.print(table)
+    if found.gone:
+        table = _table("ID", title="In a stack state but gone or terminated (run `pulumi refresh`)")
+        for gone in found.gone:
+            table.add_row(_cell(gone))
+        console.print(table)
+
+
+# -- import-code ---------------------------------------------------------------------------------
+
+
+@app.command("import-code")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(("python", "yaml")),
+    default="python",
+    show_default=True,
+    help="A Pulumi program, or a customer list for a program reading customers.yaml.",
+)
+@_stack_state_option(required=False)
+def import_code(format_: str, stack_states: tuple[IO[str], ...]) -> None:
+    """Print code that declares every live organization with adopt_id and deletion_policy="retain",
+    so that one `pulumi up` takes the existing fleet under management without changing it.
+
+    With --stack-state, only the organizations that state does not manage already. Terminated
+    organizations are left out. The API returns no owner e-mail, so a placeholder stands in
+    (it is only used when an organization is created: for an adopted one it changes nothing).
+    """
+    from ._fleet import ImportedCustomer, customers_yaml, python_program
+
+    managed = _managed_ids(stack_states)
+    try:
+        organizations = [organization_info(org) for org in _session().client().list_organizations()]
+    except ExoDistributorError as exc:
+        _fail("list organizations", exc)
+    selected = [org for org in organizations if org["status"] != "terminated" and org["id"] not in managed]
+    selected.sort(key=lambda org: ((_name(org) or "").casefold(), org["id"]))
+    without_address = [org["id"] for org in selected if not org["billing_address"]]
+    if without_address:
+        raise CommandError(
+            f"{len(without_address)} organization(s) came without a billing address "
+            f"({', '.join(without_address)}): they cannot be declared",
+            "declare them by hand with `adopt_id`",
+        )
+    names = _resource_names(selected)
+    customers = [ImportedCustomer(name=names[org["id"]], organization=org) for org in selected]
+    for customer in customers:
+        if customer.organization["status"] == "created":
+            click.echo(
+                f"note: organization {customer.organization['id']} is 'created': it is declared "
+                "status 'active', so the next `pulumi up` activates it (write 'suspended' to keep it "
+                "unusable)",
+                err=True,
+            )
+    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    write = python_program if format_ == "python" else customers_yaml
+    click.echo(write(customers, generated), nl=False)
+    click.echo(f"{len(customers)} organization(s) declared", err=True)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60].strip("-")
+
+
+def _resource_names(organizations: Sequence[OrganizationInfo]) -> Mapping[str, str]:
+    """A Pulumi resource name per organization: unique, readable, stable across runs."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for org in organizations:
+        derived = _DERIVED_CLIENT_ID.fullmatch(org["client_id"] or "")
+        base = (
+            (derived.group("name") if derived else None)
+            or _slug(org["client_id"] or "")
+            or _slug(_name(org) or "")
+            or f"org-{org['id'][:8]}"
+        )
+        name, n = base, 1
+        while name in used:
+            n += 1
+            name = f"{base}-{n}"
+        used.add(name)
+        names[org["id"]] = name
+    return names
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the command (``prog_name`` fixed, so that help and errors say ``exo-distributor``)."""
+    app.main(args=argv, prog_name="exo-distributor")
+
+
+if __name__ == "__main__":
+    main()
