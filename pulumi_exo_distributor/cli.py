@@ -200,6 +200,7 @@ def _cell(value: object) -> Text:
 def _table(*columns: str, title: str | None = None, numeric: Iterable[str] = ()) -> Table:
     table = Table(
         title=title,
+        min_width=len(title) if title else None,  # a title wider than the table stays on one line
         box=box.SIMPLE_HEAD,
         title_justify="left",
         title_style="bold",
@@ -741,6 +742,7 @@ def orphans(stack_states: tuple[IO[str], ...], output: str) -> None:
         f"{len(found.gone)} gone"
     )
     if found.unmanaged:
+        console.print()
         table = _table(
             "ID", "STATUS", "CLIENT ID", "NAME", title="Not managed by any stack (adopt: `import-code`)"
         )
@@ -748,6 +750,7 @@ def orphans(stack_states: tuple[IO[str], ...], output: str) -> None:
             table.add_row(*map(_cell, (org["id"], org["status"], org["client_id"], _name(org))))
         console.print(table)
     if found.duplicates:
+        console.print()
         table = _table("CLIENT ID", "ID", "STATUS", "NAME", "MANAGED", title="Client ids used twice")
         for cid, orgs in found.duplicates.items():
             for org in orgs:
@@ -755,6 +758,7 @@ def orphans(stack_states: tuple[IO[str], ...], output: str) -> None:
                 table.add_row(*map(_cell, (cid, org["id"], org["status"], _name(org), managed_here)))
         console.print(table)
     if found.gone:
+        console.print()
         table = _table("ID", title="In a stack state but gone or terminated (run `pulumi refresh`)")
         for gone in found.gone:
             table.add_row(_cell(gone))
