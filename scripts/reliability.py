@@ -29,7 +29,7 @@ def main() -> int:
     parser.add_argument("--seeds", default="1,2,3", help="seeds, comma-separated")
     parser.add_argument("--count", type=int, default=12, help="organizations per scenario")
     args = parser.parse_args()
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=200)
     table = Table(*scenarios.HEADER, title="Reliability scenarios (simulator, real pulumi CLI)")
     outcomes = []
     for rate in (float(r) for r in args.rates.split(",")):
