@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -58,6 +58,17 @@ class RetryPolicy:
     @classmethod
     def none(cls) -> RetryPolicy:
         return cls(attempts=1)
+
+    def attempts_on(self, on: Callable[[Exception], bool | float]) -> Iterable[stamina.Attempt]:
+        """stamina's retry context with this policy's numbers, retrying what ``on`` accepts."""
+        return stamina.retry_context(
+            on=on,
+            attempts=self.attempts,
+            timeout=self.timeout,
+            wait_initial=self.wait_initial,
+            wait_max=self.wait_max,
+            wait_jitter=self.wait_jitter,
+        )
 
 
 _ERRORS_BY_STATUS: Mapping[int, type[APIError]] = {
@@ -245,14 +256,7 @@ class PartnerClient:
                 return idempotent or not exc.request_sent
             return isinstance(exc, ServerError) and idempotent
 
-        for attempt in stamina.retry_context(
-            on=retry_on,
-            attempts=policy.attempts,
-            timeout=policy.timeout,
-            wait_initial=policy.wait_initial,
-            wait_max=policy.wait_max,
-            wait_jitter=policy.wait_jitter,
-        ):
+        for attempt in policy.attempts_on(retry_on):
             with attempt:
                 return self._send_once(operation, method, path, json=json, params=params)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover

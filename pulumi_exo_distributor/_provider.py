@@ -424,17 +424,7 @@ class DistributorOrganizationProvider(ResourceProvider):
             self._remember(org)
             return org
 
-        import stamina
-
-        policy = client.retry
-        for attempt in stamina.retry_context(
-            on=_outcome_unknown,
-            attempts=policy.attempts,
-            timeout=policy.timeout,
-            wait_initial=policy.wait_initial,
-            wait_max=policy.wait_max,
-            wait_jitter=policy.wait_jitter,
-        ):
+        for attempt in client.retry.attempts_on(_outcome_unknown):
             with attempt:
                 # After a failure whose outcome is unknown, look again: it may exist now.
                 found = self._find_by_client_id(client, args, fresh=attempt.num > 1)

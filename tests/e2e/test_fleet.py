@@ -100,7 +100,7 @@ def test_a_mistake_in_the_file_is_shown_with_its_line(fleet: Stack) -> None:
     text = str(exc.value)
     assert "customers.yaml: 3 problems, nothing deployed:" in text
     assert (
-        f"customers.yaml:{country}: customer 'acme': billing_address.country: 'XX' is not an ISO 3166-1 "
+        f"customers.yaml:{country}: customer 'acme': billing_address.country is 'XX', not an ISO 3166-1 "
         "alpha-2 country code (such as CH, DE, FR)"
     ) in text
     assert (

@@ -107,7 +107,7 @@ def test_every_problem_at_once_with_file_line_customer_and_field(tmp_path: Path)
     assert found == [
         "customers.yaml:2: customer 'acme': owner_email is required",
         "customers.yaml:5: customer 'acme': billing_address.postal_code is required",
-        "customers.yaml:6: customer 'acme': billing_address.country: 'XX' is not an ISO 3166-1 alpha-2 "
+        "customers.yaml:6: customer 'acme': billing_address.country is 'XX', not an ISO 3166-1 alpha-2 "
         "country code (such as CH, DE, FR)",
         "customers.yaml:8: customer 'acme': billing_address: postal_cod is not a field; "
         "did you mean postal_code?",
@@ -115,10 +115,12 @@ def test_every_problem_at_once_with_file_line_customer_and_field(tmp_path: Path)
         "customers.yaml:11: customer 'acme': protect must be true or false, got 'maybe'",
         "customers.yaml:14: customer 'globex': the customer: display_name is written twice "
         "(first on line 13)",
-        "customers.yaml:15: customer 'globex': owner_email: An email address must have an @-sign.",
+        "customers.yaml:15: customer 'globex': owner_email is 'not-an-address', not an e-mail address: "
+        "An email address must have an @-sign.",
         "customers.yaml:16: customer 'globex': billing_address must be a set of `field: value` lines",
         "customers.yaml:17: customer 'globex': the customer: colour is not a field; the fields are "
-        "display_name, owner_email, billing_address, client_id, status, deletion_policy, adopt_id, protect",
+        "display_name, owner_email, billing_address, client_id, status, deletion_policy, adopt_id, "
+        "allow_replacement, protect",
         "customers.yaml:18: customers: acme is written twice (first on line 2)",
         "customers.yaml:20: the key 'bad key!' must start with a letter or a digit and hold only letters, "
         "digits, '.', '_' and '-' (at most 100)",
