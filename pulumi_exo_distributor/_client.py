@@ -7,11 +7,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import httpx
 import stamina
+from pydantic import BaseModel, ValidationError
 
 from ._auth import ExoscaleV2Auth
 from ._config import Credentials
@@ -19,6 +20,7 @@ from ._errors import (
     APIError,
     AuthenticationError,
     ConflictError,
+    InvalidArgumentError,
     InvalidRequestError,
     NotFoundError,
     RateLimitError,
@@ -103,15 +105,36 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None  # an HTTP date: rare enough to fall back to our own backoff
 
 
+#: Headers a server may name a request by; support asks for it.
+_REQUEST_ID_HEADERS = ("x-request-id", "x-exoscale-request-id", "request-id")
+
+
 def error_for(operation: str, response: httpx.Response) -> APIError:
     """The typed error for an error response."""
     status = response.status_code
     message = _server_message(response)
+    request_id = next((response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None)
     if status == 429:
-        return RateLimitError(operation, status, message, _retry_after(response))
+        return RateLimitError(operation, status, message, _retry_after(response), request_id=request_id)
     if status >= 500:
-        return ServerError(operation, status, message)
-    return _ERRORS_BY_STATUS.get(status, APIError)(operation, status, message)
+        return ServerError(operation, status, message, request_id=request_id)
+    return _ERRORS_BY_STATUS.get(status, APIError)(operation, status, message, request_id=request_id)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _parse(model: type[_M], operation: str, body: object) -> _M:
+    """A response body as ``model``; an answer the model cannot read is the server's failure."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise ServerError(
+            operation,
+            200,
+            f"unexpected answer: {exc.error_count()} problem(s), first: "
+            f"{exc.errors()[0]['msg']} at {'.'.join(map(str, exc.errors()[0]['loc']))}",
+        ) from exc
 
 
 class PartnerClient:
@@ -169,27 +192,28 @@ class PartnerClient:
             json=organization.to_wire(),
             idempotent=False,
         )
-        return Organization.model_validate(body)
+        return _parse(Organization, "create-distributor-organization", body)
 
     def get_organization(self, organization_id: UUID | str) -> Organization:
         body = self._call("get-distributor-organization", "GET", _org_path(organization_id))
-        return Organization.model_validate(body)
+        return _parse(Organization, "get-distributor-organization", body)
 
     def list_organizations(self) -> list[Organization]:
         body = self._call("list-distributor-organizations", "GET", "distributor/organization")
-        return [Organization.model_validate(item) for item in body.get("organizations") or []]
+        items = body.get("organizations") or []
+        return [_parse(Organization, "list-distributor-organizations", item) for item in items]
 
     def activate_organization(self, organization_id: UUID | str) -> Organization:
         """activate-distributor-organization (idempotent on an active organization)."""
         body = self._call(
             "activate-distributor-organization", "PUT", _org_path(organization_id) + ":activate"
         )
-        return Organization.model_validate(body)
+        return _parse(Organization, "activate-distributor-organization", body)
 
     def suspend_organization(self, organization_id: UUID | str) -> Organization:
         """suspend-distributor-organization (idempotent on a suspended organization)."""
         body = self._call("suspend-distributor-organization", "PUT", _org_path(organization_id) + ":suspend")
-        return Organization.model_validate(body)
+        return _parse(Organization, "suspend-distributor-organization", body)
 
     def terminate_organization(self, organization_id: UUID | str) -> str:
         """terminate-distributor-organization; returns the server's message."""
@@ -222,7 +246,7 @@ class PartnerClient:
         body = _json(operation, response)
         if not isinstance(body, list):
             raise ServerError(operation, response.status_code, "expected a JSON list of usage statements")
-        return [UsageStatement.model_validate(item) for item in body]
+        return [_parse(UsageStatement, operation, item) for item in body]
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -297,7 +321,7 @@ def _org_path(organization_id: UUID | str) -> str:
     try:
         return f"distributor/organization/{UUID(str(organization_id))}"
     except ValueError:
-        raise ValueError(f"organization id {str(organization_id)!r} is not a UUID") from None
+        raise InvalidArgumentError(f"organization id {str(organization_id)!r} is not a UUID") from None
 
 
 def _json(operation: str, response: httpx.Response) -> Any:

@@ -9,6 +9,7 @@ __all__ = [
     "ConflictError",
     "DistributorOrganizationError",
     "ExoDistributorError",
+    "InvalidArgumentError",
     "InvalidRequestError",
     "NotFoundError",
     "RateLimitError",
@@ -36,15 +37,25 @@ class TransportError(ExoDistributorError):
         super().__init__(f"{operation}: no answer from the Partner API: {detail}")
 
 
+class InvalidArgumentError(ExoDistributorError, ValueError):
+    """An argument the API could never accept (an organization id that is not a UUID). Raised
+    before any request is sent."""
+
+
 class APIError(ExoDistributorError):
     """The Partner API answered with an error status."""
 
-    def __init__(self, operation: str, status_code: int, message: str) -> None:
+    def __init__(
+        self, operation: str, status_code: int, message: str, *, request_id: str | None = None
+    ) -> None:
         self.operation = operation
         self.status_code = status_code
         #: The server's own message (its ``message`` field, or the start of its body).
         self.message = message
-        super().__init__(f"{operation}: HTTP {status_code}: {message}")
+        #: The server's id of the request, when it sends one: what support asks for.
+        self.request_id = request_id
+        suffix = f" (request id {request_id})" if request_id else ""
+        super().__init__(f"{operation}: HTTP {status_code}: {message}{suffix}")
 
 
 class InvalidRequestError(APIError):
@@ -66,8 +77,16 @@ class ConflictError(APIError):
 class RateLimitError(APIError):
     """429: too many requests."""
 
-    def __init__(self, operation: str, status_code: int, message: str, retry_after: float | None) -> None:
-        super().__init__(operation, status_code, message)
+    def __init__(
+        self,
+        operation: str,
+        status_code: int,
+        message: str,
+        retry_after: float | None,
+        *,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(operation, status_code, message, request_id=request_id)
         #: Seconds the server asked us to wait, from ``Retry-After``.
         self.retry_after = retry_after
 

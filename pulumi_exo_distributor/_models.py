@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import iso3166
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 from pydantic.alias_generators import to_snake
+
+from ._limits import ADDRESS_LIMITS, ORGANIZATION_LIMITS, Limit
 
 __all__ = [
     "BillingAddress",
@@ -37,12 +50,25 @@ class _WireModel(BaseModel):
 
 
 class OrganizationStatus(str, enum.Enum):
-    """An organization's status. ``created`` is real although the human docs omit it."""
+    """An organization's status. ``created`` is real although the human docs omit it.
+
+    A status the API adds later is kept as it is (a member made on the fly, ``.value`` the
+    API's word) rather than failing every read of the organization.
+    """
 
     ACTIVE = "active"
     CREATED = "created"
     SUSPENDED = "suspended"
     TERMINATED = "terminated"
+
+    @classmethod
+    def _missing_(cls, value: object) -> OrganizationStatus | None:
+        if not isinstance(value, str) or not value:
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        return member
 
 
 def _iso_country(value: str) -> str:
@@ -55,26 +81,34 @@ def _iso_country(value: str) -> str:
 Country = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_iso_country)]
 
 
-class BillingAddress(_WireModel):
-    """ISO 20022 structured billing address. ``name`` is the organization's display name in responses."""
+def _bounded(limit: Limit) -> Any:
+    return Field(min_length=limit.min_length, max_length=limit.max_length)
 
-    name: Annotated[str, Field(min_length=1)]
+
+class BillingAddress(_WireModel):
+    """ISO 20022 structured billing address. ``name`` is the organization's display name in responses.
+
+    Built for a request, it enforces the limits of :mod:`pulumi_exo_distributor._limits`; read from
+    a response, it takes what the server says (see :class:`Organization`).
+    """
+
+    name: Annotated[str, _bounded(ADDRESS_LIMITS["name"])]
     country: Country
-    city: Annotated[str, Field(min_length=1, max_length=255)]
-    postal_code: Annotated[str, Field(min_length=1, max_length=80)]
-    street_name: Annotated[str, Field(min_length=1)]
-    building_number: Annotated[str | None, Field(max_length=255)] = None
-    address: Annotated[str | None, Field(min_length=1)] = None
+    city: Annotated[str, _bounded(ADDRESS_LIMITS["city"])]
+    postal_code: Annotated[str, _bounded(ADDRESS_LIMITS["postal_code"])]
+    street_name: Annotated[str, _bounded(ADDRESS_LIMITS["street_name"])]
+    building_number: Annotated[str | None, _bounded(ADDRESS_LIMITS["building_number"])] = None
+    address: Annotated[str | None, _bounded(ADDRESS_LIMITS["address"])] = None
 
 
 class OrganizationInput(_WireModel):
     """Body of create-distributor-organization."""
 
-    display_name: Annotated[str, Field(min_length=1, max_length=191)]
+    display_name: Annotated[str, _bounded(ORGANIZATION_LIMITS["display_name"])]
     # writeOnly: the API never returns it.
-    owner_email: Annotated[EmailStr, Field(max_length=75)]
+    owner_email: Annotated[EmailStr, _bounded(ORGANIZATION_LIMITS["owner_email"])]
     billing_address: BillingAddress
-    client_id: Annotated[str | None, Field(max_length=191)] = None
+    client_id: Annotated[str | None, _bounded(ORGANIZATION_LIMITS["client_id"])] = None
 
 
 class Organization(_WireModel):
@@ -84,6 +118,22 @@ class Organization(_WireModel):
     status: OrganizationStatus
     billing_address: BillingAddress | None = None
     client_id: str | None = None
+
+    @field_validator("billing_address", mode="wrap")
+    @classmethod
+    def _as_the_server_says(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        # Read leniently: a server that stores more, or other, than this package would send
+        # (a longer name, a country it normalised otherwise) must not make reads fail.
+        try:
+            return handler(value)
+        except ValidationError:
+            if not isinstance(value, Mapping):
+                return None
+            fields = {str(k).replace("-", "_"): v for k, v in value.items()}
+            known = {
+                k: v for k, v in fields.items() if k in BillingAddress.model_fields and isinstance(v, str)
+            }
+            return BillingAddress.model_construct(None, **known)
 
 
 class PurgeResult(_WireModel):

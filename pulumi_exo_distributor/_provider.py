@@ -761,6 +761,8 @@ def _user_error(
     detail = str(error)
     if isinstance(error, APIError):
         detail = f"{error.operation} answered HTTP {error.status_code}: {error.message}"
+        if error.request_id:
+            detail += f" (request id {error.request_id}: give it to Exoscale support)"
     return DistributorOrganizationError(
         f"cannot {action} {subject}: {detail}\n  hint: {_hint(action, error, client_id)}"
     )

@@ -329,12 +329,20 @@ def test_delete_honours_the_policy(
 
 
 def test_delete_of_an_already_gone_organization_succeeds(
-    provider: DistributorOrganizationProvider, api: PartnerClient, created: tuple[str, dict[str, Any]]
+    provider: DistributorOrganizationProvider,
+    simulator: Any,
+    api: PartnerClient,
+    created: tuple[str, dict[str, Any]],
 ) -> None:
     id_, outs = created
     api.terminate_organization(id_)
-    provider.delete(id_, outs)  # already terminated
-    provider.delete(id_, outs)  # purged by the first delete: 404
+    # Already terminated: terminate again (idempotent here), then the purge.
+    calls = calls_during(simulator, lambda: provider.delete(id_, outs))
+    assert calls == {"terminate-distributor-organization": 1, "schedule-purge-distributor-organization": 1}
+    assert id_ not in {str(org.id) for org in api.list_organizations()}
+    # Purged by the first delete: the 404 is confirmed by a read under the same key, and it is done.
+    calls = calls_during(simulator, lambda: provider.delete(id_, outs))
+    assert calls == {"terminate-distributor-organization": 1, "get-distributor-organization": 1}
 
 
 # -- adoption -------------------------------------------------------------------------------

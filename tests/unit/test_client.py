@@ -213,10 +213,48 @@ def test_usage_and_purge_answers() -> None:
 
 
 def test_a_bad_organization_id_never_reaches_the_network() -> None:
+    from pulumi_exo_distributor import ExoDistributorError, InvalidArgumentError
+
     handler, seen = sequence(httpx.Response(200, json=ORG))
-    with pytest.raises(ValueError, match="not a UUID"):
+    with pytest.raises(InvalidArgumentError, match="not a UUID") as caught:
         client_with(handler).get_organization("../../other")
+    assert isinstance(caught.value, ExoDistributorError)
+    assert isinstance(caught.value, ValueError)  # as before the package had its own type for it
     assert seen == []
+
+
+def test_responses_may_grow_a_status_and_store_more_than_we_send() -> None:
+    grown = {
+        **ORG,
+        "status": "archived",
+        "created-at": "2026-01-01T00:00:00Z",
+        "billing-address": {**ORG["billing-address"], "name": "N" * 400, "country": "ch", "region": "eu"},
+    }
+    handler, _ = sequence(httpx.Response(200, json=grown))
+    org = client_with(handler).get_organization(ORG_ID)
+    assert org.status.value == "archived"
+    assert org.billing_address is not None
+    assert org.billing_address.name == "N" * 400
+
+
+def test_an_answer_that_cannot_be_read_is_the_servers_failure() -> None:
+    from pulumi_exo_distributor import ServerError
+
+    handler, _ = sequence(httpx.Response(200, json={"id": "not-a-uuid", "status": "active"}))
+    with pytest.raises(ServerError, match="get-distributor-organization.*unexpected answer"):
+        client_with(handler, policy=RetryPolicy.none()).get_organization(ORG_ID)
+
+
+def test_api_errors_keep_the_request_id_for_support() -> None:
+    from pulumi_exo_distributor import ConflictError
+
+    handler, _ = sequence(
+        httpx.Response(409, json={"message": "terminated"}, headers={"X-Request-Id": "req-42"})
+    )
+    with pytest.raises(ConflictError) as caught:
+        client_with(handler, policy=RetryPolicy.none()).suspend_organization(ORG_ID)
+    assert caught.value.request_id == "req-42"
+    assert "request id req-42" in str(caught.value)
 
 
 def test_credentials_come_from_arguments_then_environment() -> None:

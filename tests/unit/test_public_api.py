@@ -23,6 +23,7 @@ EXPECTED = [
     "DistributorOrganizationError",
     "DistributorOrganizationProvider",
     "ExoDistributorError",
+    "InvalidArgumentError",
     "InvalidRequestError",
     "NotFoundError",
     "Organization",
