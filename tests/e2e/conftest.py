@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +157,17 @@ def _stack_fixture(credentials_in: str) -> Any:
 stack = _stack_fixture("config")
 #: A stack whose credentials come from EXOSCALE_API_KEY / EXOSCALE_API_SECRET.
 env_stack = _stack_fixture("env")
+
+
+def resources(stack: auto.Stack) -> list[dict[str, Any]]:
+    """The stack's resources, as `pulumi stack export` shows them."""
+    deployment = stack.export_stack().deployment or {}
+    return list(deployment.get("resources") or [])
+
+
+def changes(summary: Mapping[Any, int] | None) -> dict[str, int]:
+    """A change summary keyed by plain strings (``"update"``, ``"replace"``, ...)."""
+    return {str(getattr(kind, "value", kind)): count for kind, count in (summary or {}).items()}
 
 
 def org_spec(**overrides: Any) -> dict[str, Any]:

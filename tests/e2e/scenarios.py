@@ -122,7 +122,7 @@ class Project:
         )
 
     def managed_ids(self) -> set[str]:
-        resources = self.stack.export_stack().deployment.get("resources") or []
+        resources = (self.stack.export_stack().deployment or {}).get("resources") or []
         return {r["id"] for r in resources if r["type"].startswith("pulumi-python:dynamic")}
 
     def until_success(self, action: Any, max_runs: int) -> int:
@@ -181,7 +181,7 @@ def _count(client: PartnerClient, managed: set[str]) -> tuple[int, int, int]:
 def _refused_edits(project: Project, orgs: dict[str, dict[str, Any]]) -> int:
     """Try a create-only edit of each kind on the first organization: how many were refused."""
     first = next(iter(orgs))
-    edits = [
+    edits: list[dict[str, Any]] = [
         {"display_name": "Renamed SA"},
         {"billing_address": {**orgs[first]["billing_address"], "city": "Genève"}},
         {"client_id": "another-id"},

@@ -7,7 +7,7 @@ from pulumi import automation as auto
 
 from pulumi_exo_distributor import OrganizationStatus, PartnerClient
 
-from .conftest import ADDRESS, SECRET, Stack, org_spec
+from .conftest import ADDRESS, SECRET, Stack, changes, org_spec, resources
 
 OUTPUT_KEYS = {
     "id",
@@ -76,11 +76,11 @@ def test_lifecycle(stack: Stack, api: PartnerClient) -> None:
     # Out-of-band change: refresh finds it, up corrects it.
     api.activate_organization(acme["id"])
     refresh = stack.stack.refresh(color="never")
-    assert refresh.summary.resource_changes.get("update") == 1
-    state = {r["urn"].rsplit("::", 1)[1]: r for r in stack.stack.export_stack().deployment["resources"]}
+    assert changes(refresh.summary.resource_changes).get("update") == 1
+    state = {r["urn"].rsplit("::", 1)[1]: r for r in resources(stack.stack)}
     assert state["acme"]["outputs"]["status"] == "active"
     preview = stack.preview()
-    assert preview.change_summary.get("update") == 1
+    assert changes(preview.change_summary).get("update") == 1
     result, calls = stack.calls(stack.up)
     assert calls == {"suspend-distributor-organization": 1}
     assert api.get_organization(acme["id"]).status is OrganizationStatus.SUSPENDED
@@ -103,7 +103,7 @@ def test_replacement_is_opt_in_previewed_and_done_create_before_delete(
     # owner_email alone never replaces.
     stack.set_orgs({"acme": org_spec(owner_email="new-owner@acme.example")})
     preview = stack.preview()
-    assert preview.change_summary.get("update") == 1
+    assert changes(preview.change_summary).get("update") == 1
     assert "replace" not in preview.change_summary
     _, calls = stack.calls(stack.up)
     assert calls == {}
@@ -117,12 +117,12 @@ def test_replacement_is_opt_in_previewed_and_done_create_before_delete(
         }
     )
     preview, calls = stack.calls(stack.preview)
-    assert preview.change_summary.get("replace") == 1
+    assert changes(preview.change_summary).get("replace") == 1
     assert calls == {}
     assert "terminated and its purge scheduled" in "".join(stack.output)  # the opt-in says what it means
 
     result, calls = stack.calls(stack.up)
-    assert result.summary.resource_changes.get("replace") == 1
+    assert changes(result.summary.resource_changes).get("replace") == 1
     new_id = stack.outputs()["acme"]["id"]
     assert new_id != old_id
     assert calls["create-distributor-organization"] == 1
@@ -211,11 +211,9 @@ def assert_no_secret(stack: Stack, *texts: str) -> None:
     assert exported.returncode == 0, exported.stderr
     assert '"pulumi-python:dynamic/exoscale:DistributorOrganization"' in exported.stdout
     assert SECRET not in exported.stdout
-    provider_blob = next(
-        r
-        for r in stack.stack.export_stack().deployment["resources"]
-        if r["type"].startswith("pulumi-python:dynamic")
-    )["outputs"]["__provider"]
+    provider_blob = next(r for r in resources(stack.stack) if r["type"].startswith("pulumi-python:dynamic"))[
+        "outputs"
+    ]["__provider"]
     assert isinstance(provider_blob, str)  # not a secret: it holds nothing secret
     assert len(provider_blob) < 200
 
@@ -251,8 +249,7 @@ def test_an_api_failure_is_a_clear_message_without_traceback(stack: Stack, api: 
     assert "Traceback" not in text
     # As the hint says: refresh forgets it.
     stack.stack.refresh(color="never")
-    resources = stack.stack.export_stack().deployment["resources"]
-    assert not [r for r in resources if r["type"].startswith("pulumi-python:dynamic")]
+    assert not [r for r in resources(stack.stack) if r["type"].startswith("pulumi-python:dynamic")]
 
 
 def test_protect_refuses_destroy_until_unprotected(stack: Stack, api: PartnerClient) -> None:

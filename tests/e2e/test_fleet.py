@@ -12,7 +12,7 @@ from pulumi import automation as auto
 
 from pulumi_exo_distributor import OrganizationStatus, PartnerClient
 
-from .conftest import Stack
+from .conftest import Stack, resources
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fleet"
 TYPE = "pulumi-python:dynamic/exoscale:DistributorOrganization"
@@ -36,11 +36,7 @@ def edit(stack: Stack, old: str, new: str) -> None:
 
 
 def organizations(stack: Stack) -> dict[str, dict[str, object]]:
-    return {
-        r["urn"].rsplit("::", 1)[1]: r
-        for r in stack.stack.export_stack().deployment["resources"]
-        if r["type"] == TYPE
-    }
+    return {r["urn"].rsplit("::", 1)[1]: r for r in resources(stack.stack) if r["type"] == TYPE}
 
 
 def test_the_fleet_example(fleet: Stack, api: PartnerClient) -> None:

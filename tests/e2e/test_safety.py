@@ -4,7 +4,7 @@ orphans or forgets an organization."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pulumi import automation as auto
@@ -13,7 +13,17 @@ from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
 from . import scenarios
-from .conftest import ADDRESS, KEY, OTHER_KEY, OTHER_SECRET, SECRET, Stack, make_stack, org_spec
+from .conftest import (
+    ADDRESS,
+    KEY,
+    OTHER_KEY,
+    OTHER_SECRET,
+    SECRET,
+    Stack,
+    make_stack,
+    org_spec,
+    resources,
+)
 
 
 def live(api: PartnerClient) -> list[Any]:
@@ -21,9 +31,10 @@ def live(api: PartnerClient) -> list[Any]:
 
 
 def dynamic_resources(stack: Stack) -> dict[str, Any]:
-    resources = stack.stack.export_stack().deployment["resources"]
     return {
-        r["urn"].rsplit("::", 1)[1]: r for r in resources if r["type"].startswith("pulumi-python:dynamic")
+        r["urn"].rsplit("::", 1)[1]: r
+        for r in resources(stack.stack)
+        if r["type"].startswith("pulumi-python:dynamic")
     }
 
 
@@ -54,7 +65,7 @@ def test_create_only_edits_are_refused_at_preview(stack: Stack, api: PartnerClie
     stack.set_orgs({"acme": org_spec(client_id="edit-me")})
     stack.up()
     org_id = stack.outputs()["acme"]["id"]
-    edits = [
+    edits: list[dict[str, Any]] = [
         {"display_name": "Acme AG"},
         {"billing_address": {**ADDRESS, "street_name": "Rue du Midi"}},
         {"client_id": "edit-me-2"},
@@ -81,7 +92,7 @@ def test_wrong_credentials_never_make_a_refresh_forget(env_stack: Stack) -> None
     stack.up()
     before = dynamic_resources(stack)
     # A key of another distributor account: the simulator says 404 for organizations not its own.
-    env = stack.stack.workspace.env_vars
+    env = cast(dict[str, str], stack.stack.workspace.env_vars)  # the dict the fixture gave it
     env.update(EXOSCALE_API_KEY=OTHER_KEY, EXOSCALE_API_SECRET=OTHER_SECRET)
     with pytest.raises(auto.CommandError) as caught:
         stack.stack.refresh(color="never")
@@ -165,7 +176,7 @@ def test_a_server_that_normalises_what_it_stores_shows_no_change(pulumi_cli: str
             }
             stack.set_orgs({"acme": org_spec(billing_address=address), "plain": org_spec(client_id="plain")})
             stack.up()
-            remote = stack.stack.export_stack().deployment["resources"]
+            remote = resources(stack.stack)
             echoed = next(r for r in remote if r["urn"].endswith("::acme"))["outputs"][
                 "remote_billing_address"
             ]

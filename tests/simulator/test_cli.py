@@ -232,8 +232,9 @@ def test_the_parser_and_the_config_refuse_alike(setting: Setting, capsys: pytest
         value = setting.option.parse(bad)
     except ValueError:
         return  # not even a value of the right type: nothing to give from Python
+    arguments: dict[str, Any] = {setting.name: (value,) if setting.option.repeatable else value}
     with pytest.raises(ValueError, match=f"^{setting.name}: "):
-        SimulatorConfig(**{setting.name: (value,) if setting.option.repeatable else value})
+        SimulatorConfig(**arguments)
 
 
 def test_help_lists_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
@@ -253,12 +254,16 @@ def test_the_readme_table_is_the_declared_flags() -> None:
     assert table == expected, "the README's flags table is out of date; replace it with:\n" + expected
 
 
+#: pydoc's renderer without terminal bold (not in the type stubs).
+PLAIN_TEXT = getattr(pydoc, "plaintext")  # noqa: B009
+
+
 def test_pydoc_lists_every_field_and_flag() -> None:
-    doc = pydoc.render_doc(SimulatorConfig, renderer=pydoc.plaintext)
+    doc = pydoc.render_doc(SimulatorConfig, renderer=PLAIN_TEXT)
     for setting in config_settings():
         assert setting.option.flag in doc
         assert setting.option.help in " ".join(doc.split())
-    package = " ".join(pydoc.render_doc(simulator, renderer=pydoc.plaintext).split())
+    package = " ".join(pydoc.render_doc(simulator, renderer=PLAIN_TEXT).split())
     for setting in all_settings():
         assert f"{setting.option.flag} " in package
         assert setting.option.help in package

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import requests
@@ -92,7 +92,7 @@ def test_terminate_is_idempotent(client: Client, org: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("again", [200, 404, 409])
 @pytest.mark.parametrize("start", ["created", "active", "suspended"])
-def test_terminate_again_answers_as_configured(again: int, start: str) -> None:
+def test_terminate_again_answers_as_configured(again: Literal[200, 404, 409], start: str) -> None:
     with run_simulator(SimulatorConfig(credentials=(ALICE,), terminate_again=again)) as sim:
         client = Client(ALICE.key, ALICE.secret, url=sim.url)
         org = client.create_distributor_organization(**kwargs_of(valid_body()))

@@ -23,7 +23,7 @@ def reference_header(method: str, url: str, params: list[tuple[str, str]] | None
 
 
 def our_header(method: str, url: str, params: list[tuple[str, str]] | None, body: bytes | None) -> str:
-    request = httpx.Request(method, url, params=params, content=body)
+    request = httpx.Request(method, url, params=list(params) if params is not None else None, content=body)
     flow = ExoscaleV2Auth(KEY, SECRET, clock=lambda: NOW).auth_flow(request)
     signed = next(flow)
     return signed.headers["Authorization"]

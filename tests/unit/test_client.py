@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -18,7 +19,7 @@ from pulumi_exo_distributor._models import BillingAddress, OrganizationInput, Or
 
 SECRET = "top-secret-value"
 ORG_ID = str(uuid4())
-ORG = {
+ORG: dict[str, Any] = {
     "id": ORG_ID,
     "status": "created",
     "billing-address": {
