@@ -109,7 +109,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 _REQUEST_ID_HEADERS = ("x-request-id", "x-exoscale-request-id", "request-id")
 
 
-def error_for(operation: str, response: httpx.Response) -> APIError:
+def _error_for(operation: str, response: httpx.Response) -> APIError:
     """The typed error for an error response."""
     status = response.status_code
     message = _server_message(response)
@@ -312,7 +312,7 @@ class PartnerClient:
             time.monotonic() - started,
         )
         if response.is_error:
-            raise error_for(operation, response)
+            raise _error_for(operation, response)
         return response
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from ._errors import ConfigurationError
 
-__all__ = ["DEFAULT_ENDPOINT", "ENV_ENDPOINT", "ENV_KEY", "ENV_SECRET", "Credentials"]
+__all__ = ["DEFAULT_ENDPOINT", "ENV_ENDPOINT", "ENV_KEY", "ENV_SECRET", "Credentials", "is_loopback"]
 
 DEFAULT_ENDPOINT = "https://partner-api.exoscale.com/v1.alpha"
 ENV_KEY = "EXOSCALE_API_KEY"
@@ -28,7 +28,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_endpoint(endpoint: str) -> str:
+def _check_endpoint(endpoint: str) -> str:
     """Return the endpoint without a trailing slash; refuse plain HTTP except on loopback."""
     import httpx  # only when a client is made: programs and checks never need it
 
@@ -69,7 +69,7 @@ class Credentials:
         missing = [name for name, value in ((ENV_KEY, key), (ENV_SECRET, secret)) if not value]
         if missing or key is None or secret is None:
             raise ConfigurationError("missing Exoscale credentials: set " + " and ".join(missing))
-        return cls(key=key, secret=secret, endpoint=check_endpoint(endpoint))
+        return cls(key=key, secret=secret, endpoint=_check_endpoint(endpoint))
 
     @property
     def key_fingerprint(self) -> str:

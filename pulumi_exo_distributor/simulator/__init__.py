@@ -95,11 +95,11 @@ import textwrap as _textwrap
 
 from ._app import OPERATION_IDS, create_app
 from ._clock import ManualClock
-from ._config import DEMO_CREDENTIAL, FAULT_KINDS, Credential, SimulatorConfig
-from ._config import SERVER_SETTINGS as _SERVER_SETTINGS
-from ._config import config_settings as _config_settings
 from ._options import text_table as _text_table
 from ._runner import RunningSimulator, SimulatorProcess, run_simulator, simulator_process
+from ._settings import DEMO_CREDENTIAL, FAULT_KINDS, Credential, SimulatorConfig
+from ._settings import SERVER_SETTINGS as _SERVER_SETTINGS
+from ._settings import config_settings as _config_settings
 
 __all__ = [
     "DEMO_CREDENTIAL",

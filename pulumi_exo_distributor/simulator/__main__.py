@@ -10,9 +10,9 @@ from types import FrameType
 from typing import Any
 
 from ._app import create_app
-from ._config import SimulatorConfig, all_settings
 from ._options import add_arguments, markdown_table
 from ._runner import READY_PREFIX, ReadyServer, base_url, bind_socket, is_loopback, uvicorn_config
+from ._settings import SimulatorConfig, all_settings
 
 # uvicorn's default sends the access log to stdout, which belongs to the ready line alone.
 _LOG_CONFIG: dict[str, Any] = {

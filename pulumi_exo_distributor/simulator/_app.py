@@ -39,12 +39,12 @@ from starlette.types import Receive, Scope, Send
 
 from ._auth import AuthenticationFailed, verify_request
 from ._clock import Clock
-from ._config import SimulatorConfig
 from ._faults import FaultInjector, abort_connection, transport_of
 from ._normalize import extend_output, normalize_address
 from ._ratelimit import RateLimiter
 from ._schema import ORGANIZATION_INPUT_SCHEMA, validate
-from ._store import Conflict, Foreign, NotFound, Organization, Store
+from ._settings import SimulatorConfig
+from ._store import Conflict, Foreign, NotFound, Store, StoredOrganization
 from ._usage import PeriodError, parse_period, usage_statements
 
 __all__ = ["API_PREFIX", "OPERATION_IDS", "Simulator", "create_app", "simulator_of"]
@@ -364,7 +364,7 @@ def _organization_id(context: _Context) -> str:
     return org_id.lower()
 
 
-def _output(context: _Context, org: Organization) -> dict[str, Any]:
+def _output(context: _Context, org: StoredOrganization) -> dict[str, Any]:
     """The organization as this simulator answers it (see ``--normalize``)."""
     output = org.to_output()
     if context.simulator.config.normalize:
@@ -398,7 +398,7 @@ async def _create(context: _Context) -> Response:
             raise _ApiError(400, "; ".join(errors))
         document = {**document, "billing-address": address}
     try:
-        org: Organization = await _run(
+        org: StoredOrganization = await _run(
             lambda: context.simulator.store.create(
                 context.owner,
                 document,
@@ -412,20 +412,20 @@ async def _create(context: _Context) -> Response:
 
 
 async def _list(context: _Context) -> Response:
-    orgs: list[Organization] = await _run(context.simulator.store.list, context.owner)
+    orgs: list[StoredOrganization] = await _run(context.simulator.store.list, context.owner)
     return json_response(200, {"organizations": [_output(context, org) for org in orgs]})
 
 
 async def _get(context: _Context) -> Response:
     org_id = _organization_id(context)
     try:
-        org: Organization = await _run(context.simulator.store.get, context.owner, org_id)
+        org: StoredOrganization = await _run(context.simulator.store.get, context.owner, org_id)
     except NotFound as exc:
         raise _not_found(context, org_id, exc) from exc
     return json_response(200, _output(context, org))
 
 
-async def _transition(context: _Context, action: str) -> tuple[Organization, bool]:
+async def _transition(context: _Context, action: str) -> tuple[StoredOrganization, bool]:
     """Apply ``action``; the organization after it, and whether its status changed."""
     org_id = _organization_id(context)
     try:
@@ -434,7 +434,7 @@ async def _transition(context: _Context, action: str) -> tuple[Organization, boo
         raise _not_found(context, org_id, exc) from exc
     except Conflict as exc:
         raise _ApiError(409, f"organization {org_id}: {exc}") from exc
-    assert isinstance(org, Organization)
+    assert isinstance(org, StoredOrganization)
     return org, changed
 
 
@@ -491,7 +491,7 @@ async def _usage(context: _Context) -> Response:
         except PeriodError as exc:
             raise _ApiError(400, str(exc)) from exc
     try:
-        org: Organization = await _run(context.simulator.store.get, context.owner, org_id)
+        org: StoredOrganization = await _run(context.simulator.store.get, context.owner, org_id)
     except NotFound as exc:
         raise _not_found(context, org_id, exc) from exc
     return json_response(200, usage_statements(org.id, org.created_at, period, now))

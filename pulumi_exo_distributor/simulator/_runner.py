@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 from .._config import is_loopback
 from ._app import API_PREFIX, create_app, simulator_of
 from ._clock import Clock
-from ._config import Credential, SimulatorConfig, server_args
+from ._settings import Credential, SimulatorConfig, server_args
 
 __all__ = [
     "RunningSimulator",

@@ -20,7 +20,7 @@ from typing import Any
 
 from ._schema import BILLING_ADDRESS_SCHEMA
 
-__all__ = ["Conflict", "Foreign", "NotFound", "Organization", "Store", "next_status"]
+__all__ = ["Conflict", "Foreign", "NotFound", "Store", "StoredOrganization", "next_status"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS organizations (
@@ -59,7 +59,7 @@ class Conflict(Exception):
 
 
 @dataclass(frozen=True)
-class Organization:
+class StoredOrganization:
     id: str
     owner: str
     status: str
@@ -84,7 +84,7 @@ class Organization:
         return output
 
     @classmethod
-    def _from_row(cls, row: tuple[Any, ...]) -> Organization:
+    def _from_row(cls, row: tuple[Any, ...]) -> StoredOrganization:
         (
             org_id,
             owner,
@@ -182,26 +182,26 @@ class Store:
             else:
                 self._db.execute("COMMIT")
 
-    def _fetch(self, db: sqlite3.Connection, owner: str, org_id: str) -> Organization:
+    def _fetch(self, db: sqlite3.Connection, owner: str, org_id: str) -> StoredOrganization:
         row = db.execute(
             f"SELECT {_COLUMNS} FROM organizations WHERE id = ?",  # noqa: S608 -- constant
             (org_id,),
         ).fetchone()
         if row is None:
             raise NotFound(org_id)
-        org = Organization._from_row(row)
+        org = StoredOrganization._from_row(row)
         if org.owner != owner:
             raise Foreign(org_id)
         return org
 
     def create(
         self, owner: str, body: Mapping[str, Any], *, status: str, unique_client_id: bool = False
-    ) -> Organization:
+    ) -> StoredOrganization:
         """Store a validated ``organization-input`` body as a new organization of ``owner``."""
         client_id = body.get("client-id")
         address = body["billing-address"]
         now = self._clock()
-        org = Organization(
+        org = StoredOrganization(
             id=str(uuid.uuid4()),
             owner=owner,
             status=status,
@@ -238,20 +238,20 @@ class Store:
             )
         return org
 
-    def get(self, owner: str, org_id: str) -> Organization:
+    def get(self, owner: str, org_id: str) -> StoredOrganization:
         with self._transaction() as db:
             return self._fetch(db, owner, org_id)
 
-    def list(self, owner: str) -> list[Organization]:
+    def list(self, owner: str) -> list[StoredOrganization]:
         """The organizations of ``owner`` in creation order."""
         with self._transaction() as db:
             rows = db.execute(
                 f"SELECT {_COLUMNS} FROM organizations WHERE owner = ? ORDER BY rowid",  # noqa: S608
                 (owner,),
             ).fetchall()
-        return [Organization._from_row(row) for row in rows]
+        return [StoredOrganization._from_row(row) for row in rows]
 
-    def apply(self, owner: str, org_id: str, action: str) -> tuple[Organization, bool]:
+    def apply(self, owner: str, org_id: str, action: str) -> tuple[StoredOrganization, bool]:
         """Apply ``activate``, ``suspend`` or ``terminate``; return the result and whether it changed."""
         with self._transaction() as db:
             org = self._fetch(db, owner, org_id)

@@ -26,8 +26,8 @@ from pulumi_exo_distributor.simulator import (
     simulator_process,
 )
 from pulumi_exo_distributor.simulator.__main__ import build_parser, flags_markdown, main
-from pulumi_exo_distributor.simulator._config import all_settings, config_settings
 from pulumi_exo_distributor.simulator._options import Setting
+from pulumi_exo_distributor.simulator._settings import all_settings, config_settings
 
 from .conftest import ALICE, kwargs_of, valid_body
 
