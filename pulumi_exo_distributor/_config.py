@@ -73,6 +73,7 @@ class Credentials:
 
     @property
     def key_fingerprint(self) -> str:
-        """Names the API key without showing it: recorded with each organization, so that a 404
-        under other credentials is never taken for proof that the organization is gone."""
-        return "sha256:" + hashlib.sha256(self.key.encode()).hexdigest()[:16]
+        """Names the API key and the endpoint it is used against, without showing the key:
+        recorded with each organization, so that a 404 under other credentials, or from another
+        endpoint, is never taken for proof that the organization is gone."""
+        return "sha256:" + hashlib.sha256(f"{self.endpoint}\n{self.key}".encode()).hexdigest()[:16]

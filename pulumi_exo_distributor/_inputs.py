@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from ._limits import ADDRESS_LIMITS, ORGANIZATION_LIMITS, Limit
@@ -62,7 +63,13 @@ _REQUIRED = ("display_name", "owner_email", "billing_address")
 
 
 def has_unknown(value: object) -> bool:
-    """Whether ``value`` is, or holds, a value the engine does not know yet (during a preview)."""
+    """Whether ``value`` is, or holds, a value the engine does not know yet (during a preview).
+
+    The dynamic-provider host hands such values to check and diff as ``pulumi.output.Unknown``
+    objects; earlier hosts, and states, as the engine's sentinel string.
+    """
+    if isinstance(value, Unknown):
+        return True
     if isinstance(value, str):
         return value == UNKNOWN
     if isinstance(value, Mapping):
@@ -88,7 +95,11 @@ class _Failures:
         self.items.append((field, f"{field} {reason}"))
 
 
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+# Controls, line and paragraph separators, surrogates, private-use and unassigned code points, and
+# invisible format characters (zero-width space, bidi overrides), except the joiners that some
+# scripts need (U+200C, U+200D).
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_ALLOWED_FORMAT = frozenset({"\u200c", "\u200d"})
 
 
 def _text(value: object, field: str, limit: Limit, failures: _Failures) -> str | None:
@@ -97,9 +108,19 @@ def _text(value: object, field: str, limit: Limit, failures: _Failures) -> str |
         failures.add(field, f"must be a string, got {type(value).__name__}")
         return None
     text = value.strip()
-    bad = sorted({repr(c) for c in text if unicodedata.category(c) in _FORBIDDEN_CATEGORIES})
+    bad = sorted(
+        {
+            f"U+{ord(c):04X}"
+            for c in text
+            if unicodedata.category(c) in _FORBIDDEN_CATEGORIES and c not in _ALLOWED_FORMAT
+        }
+    )
     if bad:
-        failures.add(field, f"must not contain control characters or line breaks, found {', '.join(bad)}")
+        failures.add(
+            field,
+            "must not contain control characters, line breaks or invisible characters, "
+            f"found {', '.join(bad)}",
+        )
         return None
     if len(text) < limit.min_length:
         what = "blank" if value and not text else "empty"
@@ -153,8 +174,8 @@ def _address(value: object, failures: _Failures) -> dict[str, Any] | None:
             continue
         if item is None:
             continue
-        if item == UNKNOWN:
-            out[key] = item
+        if has_unknown(item):
+            out[key] = UNKNOWN
             continue
         text = _text(item, field, ADDRESS_LIMITS[key], failures)
         if text is not None:
@@ -180,11 +201,11 @@ def validate(props: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, 
         if key not in INPUT_FIELDS:
             failures.add(key, "is not an input of DistributorOrganization")
             continue
-        if has_unknown(value) and key != "billing_address":
-            inputs[key] = value
+        if has_unknown(value) and not isinstance(value, Mapping):
+            inputs[key] = UNKNOWN  # the engine's own spelling, whatever the host handed over
             continue
         if key == "billing_address":
-            address = UNKNOWN if value == UNKNOWN else _address(value, failures)
+            address = _address(value, failures)
             if address is not None:
                 inputs[key] = address
         elif key in ORGANIZATION_LIMITS or key == "default_client_id":
@@ -258,7 +279,8 @@ def remote_mismatches(
         for key, value in declared_address.items()
         if fold(remote.get(key)) != fold(value)
     ]
-    if declared_client_id is not None and fold(remote_client_id) != fold(declared_client_id):
+    # A client id is a key: compared exactly (ACME-1 and acme-1 are two customers).
+    if declared_client_id is not None and remote_client_id != declared_client_id:
         differences.append(f"client_id is {remote_client_id!r}, the program says {declared_client_id!r}")
     return differences
 
@@ -289,7 +311,8 @@ class OrganizationArgs:
     billing_address: BillingAddressInput
     client_id: str | None
     status: DesiredStatus
-    deletion_policy: DeletionPolicy
+    #: As declared; ``None`` when the program leaves it out (see the provider for what applies).
+    deletion_policy: DeletionPolicy | None
     adopt_id: str | None
     allow_replacement: bool
     default_client_id: str | None
@@ -303,7 +326,7 @@ class OrganizationArgs:
             billing_address=BillingAddressInput(**inputs["billing_address"]),
             client_id=inputs.get("client_id"),
             status=inputs.get("status", "active"),
-            deletion_policy=inputs.get("deletion_policy", "retain" if inputs.get("adopt_id") else "purge"),
+            deletion_policy=inputs.get("deletion_policy"),
             adopt_id=inputs.get("adopt_id"),
             allow_replacement=bool(inputs.get("allow_replacement", False)),
             default_client_id=inputs.get("default_client_id"),

@@ -62,6 +62,7 @@ from ._inputs import (
     remote_mismatches,
     validate,
 )
+from ._journal import CreateJournal
 
 if TYPE_CHECKING:
     from ._client import PartnerClient
@@ -134,11 +135,12 @@ class DistributorOrganizationProvider(ResourceProvider):
         self._reads = 0
         self._list_failed = False
         # Who declares what in this deployment (one provider process serves one deployment):
-        # organization id -> resource identity, client id (folded) -> resource identity.
+        # organization id -> resource identity, client id -> resource identity.
         self._org_claims: dict[str, str] = {}
         self._client_id_claims: dict[object, str] = {}
         # resource identity -> id of the organization it replaces (excluded from look-ups).
         self._replacing: dict[str, str] = {}
+        self._journal = CreateJournal.default()
 
     def __reduce__(self) -> tuple[type[DistributorOrganizationProvider], tuple[()]]:
         # A bare reference to the class: no state dict goes through the pickler. The SDK's
@@ -199,7 +201,21 @@ class DistributorOrganizationProvider(ResourceProvider):
 
         def run() -> CreateResult:
             client = self.client()
-            org = self._adopt(client, args) if args.adopt_id else self._create_once(client, args)
+            if args.adopt_id:
+                org, policy = self._adopt(client, args), args.deletion_policy or "retain"
+            else:
+                org, ours = self._create_once(client, args)
+                # One that existed before, and that this stack did not send a create for, may be
+                # managed elsewhere too: retained unless the program says otherwise.
+                policy = args.deletion_policy or ("purge" if ours else "retain")
+                if not ours:
+                    logger.warning(
+                        "organization %s already had client id %r: taken under management with "
+                        "deletion_policy %r",
+                        org.id,
+                        args.client_id,
+                        policy,
+                    )
             self._claim_organization(str(org.id), args.default_client_id)
             try:
                 org = self._converge(client, org, args.status)
@@ -213,7 +229,7 @@ class DistributorOrganizationProvider(ResourceProvider):
                     args.status,
                     exc,
                 )
-            return CreateResult(str(org.id), self._outputs(args, org))
+            return CreateResult(str(org.id), self._outputs(args, org, policy))
 
         return self._guard(
             "adopt" if args.adopt_id else "create",
@@ -233,7 +249,7 @@ class DistributorOrganizationProvider(ResourceProvider):
                 return ReadResult("", {})
             if org.status.value == "terminated":
                 return ReadResult("", {})
-            outs = self._outputs(_args_from_state(state), org)
+            outs = self._outputs(_args_from_state(state), org, state.get("deletion_policy") or "purge")
             # The refreshed inputs keep what the program declared, and follow the status found,
             # so that the next `up` corrects a change made outside Pulumi.
             inputs = {key: outs[key] for key in INPUT_FIELDS if outs.get(key) is not None}
@@ -281,16 +297,17 @@ class DistributorOrganizationProvider(ResourceProvider):
                     )
                 )
             client = self.client()
-            current = olds.get("status")
-            if current == args.status:
-                org = _organization(_id, olds)
+            policy = args.deletion_policy or olds.get("deletion_policy") or "purge"
+            if olds.get("status") == args.status:
+                return UpdateResult(self._outputs(args, _organization(_id, olds), policy))
+            try:
+                org = self._converge(client, _organization(_id, olds), args.status)
+            except NotFoundError as exc:
+                gone = exc
             else:
-                try:
-                    org = self._converge(client, _organization(_id, olds), args.status)
-                except NotFoundError:
-                    self._confirm_gone(_id, olds, "update")
-                    raise
-            return UpdateResult(self._outputs(args, org))
+                return UpdateResult(self._outputs(args, org, policy))
+            self._confirm_gone(_id, olds, "update")
+            raise gone
 
         return self._guard("update", run, organization=_id, name=args.display_name)
 
@@ -312,16 +329,19 @@ class DistributorOrganizationProvider(ResourceProvider):
 
         def run() -> None:
             client = self.client()
+            refused: APIError | None = None
             try:
                 client.terminate_organization(_id)
-            except (NotFoundError, ConflictError):
+            except (NotFoundError, ConflictError) as exc:
+                refused = exc
+            if refused is not None:
                 # Already terminated or gone? Only a read under the same key says so.
                 org = self._get(client, _id)
                 if org is None:
                     self._confirm_gone(_id, state, "delete")
                     return
                 if org.status.value != "terminated":
-                    raise
+                    raise refused
             if policy == "purge":
                 try:
                     client.schedule_purge_organization(_id)
@@ -338,13 +358,14 @@ class DistributorOrganizationProvider(ResourceProvider):
         changes = create_only_changes(olds, news)
         if not changes:
             return []
-        old_policy = olds.get("deletion_policy") or "purge"
+        old_policy = olds.get("deletion_policy")
         if news.get("allow_replacement") is not True:
             return [
                 CheckFailure(field, _replacement_refused(field, old, new, policy=old_policy))
                 for field, old, new in changes
             ]
-        if news.get("deletion_policy") != old_policy:
+        new_policy = news.get("deletion_policy")
+        if new_policy is not None and new_policy != old_policy:
             return [
                 CheckFailure(
                     "deletion_policy",
@@ -366,7 +387,7 @@ class DistributorOrganizationProvider(ResourceProvider):
         client_id = inputs.get("client_id")
         if isinstance(client_id, str) and not has_unknown(client_id):
             with self._lock:
-                other = self._client_id_claims.setdefault(fold(client_id), identity)
+                other = self._client_id_claims.setdefault(client_id, identity)
             if other != identity:
                 failures.append(
                     CheckFailure(
@@ -409,8 +430,11 @@ class DistributorOrganizationProvider(ResourceProvider):
 
     # -- create's helpers ------------------------------------------------------------------
 
-    def _create_once(self, client: PartnerClient, args: OrganizationArgs) -> Organization:
-        """Create the organization, or find the one an earlier attempt created: never two."""
+    def _create_once(self, client: PartnerClient, args: OrganizationArgs) -> tuple[Organization, bool]:
+        """Create the organization, or find the one an earlier attempt created: never two.
+
+        Returns the organization, and whether this stack created it (``False``: it existed before,
+        and may be managed elsewhere too)."""
         from ._models import BillingAddress, OrganizationInput
 
         body = OrganizationInput(
@@ -422,17 +446,30 @@ class DistributorOrganizationProvider(ResourceProvider):
         if args.client_id is None:
             org = client.create_organization(body)  # nothing to find it by: one attempt
             self._remember(org)
-            return org
+            return org, True
 
+        scope = self.key_fingerprint
+        client_id = args.client_id
         for attempt in client.retry.attempts_on(_outcome_unknown):
             with attempt:
-                # After a failure whose outcome is unknown, look again: it may exist now.
+                # After a failure whose outcome is unknown, look again: it may exist now. What is
+                # found is this stack's own if it sent a create for it (now, or in a run that
+                # died or lost the answer: the journal says so).
                 found = self._find_by_client_id(client, args, fresh=attempt.num > 1)
                 if found is not None:
-                    return found
-                org = client.create_organization(body)
+                    ours = attempt.num > 1 or self._journal.holds(scope, client_id)
+                    self._journal.end(scope, client_id)
+                    return found, ours
+                self._journal.begin(scope, client_id)
+                try:
+                    org = client.create_organization(body)
+                except ExoDistributorError as exc:
+                    if not _outcome_unknown(exc):
+                        self._journal.end(scope, client_id)  # refused: nothing was created
+                    raise
+                self._journal.end(scope, client_id)
                 self._remember(org)
-                return org
+                return org, True
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     def _find_by_client_id(
@@ -441,11 +478,12 @@ class DistributorOrganizationProvider(ResourceProvider):
         assert args.client_id is not None
         fleet = self._list(client, fresh=fresh)
         replaced = self._replacing.get(args.default_client_id or "")
-        key = fold(args.client_id)
         candidates = [
             org
             for org in fleet.values()
-            if org.status.value != "terminated" and fold(org.client_id) == key and str(org.id) != replaced
+            if org.status.value != "terminated"
+            and org.client_id == args.client_id
+            and str(org.id) != replaced
         ]
         if not candidates:
             return None
@@ -579,7 +617,7 @@ class DistributorOrganizationProvider(ResourceProvider):
         self._remember(changed)
         return changed
 
-    def _outputs(self, args: OrganizationArgs, org: Organization) -> dict[str, Any]:
+    def _outputs(self, args: OrganizationArgs, org: Organization, deletion_policy: str) -> dict[str, Any]:
         """Complete outputs: what the program declared (diff compares it with the next
         declaration), the status the API reports, and what the API says of the address."""
         return {
@@ -588,7 +626,7 @@ class DistributorOrganizationProvider(ResourceProvider):
             "billing_address": args.billing_address.to_dict(),
             "client_id": args.client_id if args.client_id is not None else org.client_id,
             "status": org.status.value,
-            "deletion_policy": args.deletion_policy,
+            "deletion_policy": deletion_policy,
             "adopt_id": args.adopt_id,
             "allow_replacement": args.allow_replacement,
             "default_client_id": args.default_client_id,
@@ -640,7 +678,7 @@ def _completed(
         elif not adopting and "default_client_id" in inputs:
             inputs["client_id"] = inputs["default_client_id"]
     inputs.setdefault("status", "active")
-    inputs.setdefault("deletion_policy", "retain" if adopting else "purge")
+    # deletion_policy has no default here: left out, it is what was recorded (see create and update).
     return inputs, problems
 
 
@@ -680,7 +718,7 @@ def _changed(key: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool
     if key in ("default_client_id", "adopt_id"):
         return False  # bookkeeping: recorded with the next update, never a change by itself
     new = news.get(key)
-    if key == "client_id" and new is None:
+    if key in ("client_id", "deletion_policy") and new is None:
         return False  # not declared: the recorded one stays
     if key == "allow_replacement":
         return bool(olds.get(key)) != bool(new) and not has_unknown(new)
@@ -694,11 +732,14 @@ def _outcome_unknown(exc: Exception) -> bool:
 
 def _replacement_refused(field: str, old: object, new: object, *, policy: object) -> str:
     label = _LABELS[field]
-    policy = policy if policy in _DELETION_EFFECTS else "purge"
+    if policy in _DELETION_EFFECTS:
+        deletion = f"deletion_policy {policy!r}, which {_DELETION_EFFECTS[str(policy)]}"
+    else:
+        deletion = f"its recorded deletion_policy (by default 'purge', which {_DELETION_EFFECTS['purge']})"
     return (
         f"{field} cannot change from {old!r} to {new!r}. The Partner API cannot change an "
         f"organization's {label}, so this change would replace the organization: create a new one, then "
-        f"delete this one with deletion_policy {policy!r}, which {_DELETION_EFFECTS[str(policy)]}. "
+        f"delete this one with {deletion}. "
         "To keep the organization, put the previous value back. To replace it on purpose, set "
         "allow_replacement=True on this resource."
     )
@@ -729,6 +770,12 @@ def _hint(action: str, error: ExoDistributorError, client_id: str | None) -> str
         if error.status_code == 413:
             return "the request is too large for the Partner API: shorten the longest inputs"
         return "the Partner API refused the request's content: correct the input it names"
+    if isinstance(error, ConflictError) and action == "create":
+        return (
+            "the Partner API refused to create it as it stands: it may refuse a client id that a "
+            "live (or terminated, not yet purged) organization still has. Give this organization "
+            "its own client_id, or wait for the purge of the old one"
+        )
     if isinstance(error, ConflictError):
         return (
             "the organization was probably terminated outside Pulumi: run `pulumi refresh` "

@@ -15,13 +15,20 @@ from ._provider import DistributorOrganizationProvider
 __all__ = ["BillingAddressArgs", "DistributorOrganization", "default_client_id"]
 
 
-def default_client_id(project: str, stack: str, resource_name: str) -> str:
-    """The client id of an organization whose program declares none: ``pulumi:<project>/<stack>/<name>``.
+def default_client_id(
+    project: str, stack: str, resource_name: str, parent: pulumi.Resource | None = None
+) -> str:
+    """The client id of an organization whose program declares none:
+    ``pulumi:<project>/<stack>/<name>``, or ``pulumi:<project>/<stack>/<parent type>$<parent name>/<name>``
+    for a resource with a parent (two components may each hold an ``org``).
 
     It is what lets the provider find the organization again after a crash or a lost answer
     instead of creating a second one. Too long a name is shortened with a hash of the whole.
     """
-    text = f"pulumi:{project}/{stack}/{resource_name}"
+    path = resource_name
+    if parent is not None and parent.pulumi_resource_type != "pulumi:pulumi:Stack":
+        path = f"{parent.pulumi_resource_type}${parent.pulumi_resource_name}/{resource_name}"
+    text = f"pulumi:{project}/{stack}/{path}"
     limit = ORGANIZATION_LIMITS["client_id"].max_length
     if len(text) <= limit:
         return text
@@ -175,7 +182,9 @@ class DistributorOrganization(pulumi.dynamic.Resource, module="exoscale", name="
             "deletion_policy": deletion_policy,
             "adopt_id": adopt_id,
             "allow_replacement": allow_replacement,
-            "default_client_id": default_client_id(pulumi.get_project(), pulumi.get_stack(), resource_name),
+            "default_client_id": default_client_id(
+                pulumi.get_project(), pulumi.get_stack(), resource_name, opts.parent if opts else None
+            ),
             # Outputs only: declared so that they are readable as attributes.
             "remote_billing_address": None,
             "key_fingerprint": None,

@@ -7,9 +7,14 @@ import pulumi
 from pulumi_exo_distributor import BillingAddressArgs, DistributorOrganization
 
 config = pulumi.Config()
+made: dict[str, DistributorOrganization] = {}
 for name, spec in json.loads(config.require("orgs")).items():
     address = spec.pop("billing_address")
-    org = DistributorOrganization(
+    # An input that is an output of an earlier organization: unknown during a preview.
+    source = spec.pop("client_id_from", None)
+    if source is not None:
+        spec["client_id"] = made[source].id.apply(lambda id_: f"after-{id_[:8]}")
+    made[name] = org = DistributorOrganization(
         name,
         billing_address=BillingAddressArgs(**address) if spec.pop("typed_address", False) else address,
         opts=pulumi.ResourceOptions(protect=spec.pop("protect", False)),

@@ -191,3 +191,19 @@ def test_a_server_that_normalises_what_it_stores_shows_no_change(pulumi_cli: str
         finally:
             stack.stack.destroy(color="never")
             workspace.remove_stack("normalised", force=True)
+
+
+def test_inputs_unknown_during_a_preview_pass_it(stack: Stack) -> None:
+    stack.set_orgs(
+        {
+            "first": org_spec(client_id="first-of-two"),
+            "second": org_spec(client_id_from="first", display_name="Second SA"),
+        }
+    )
+    preview, calls = stack.calls(stack.preview)
+    assert preview.change_summary == {"create": 3}
+    assert calls == {}
+    stack.up()
+    outputs = stack.outputs()
+    assert outputs["second"]["client_id"] == "after-" + outputs["first"]["id"][:8]
+    assert stack.preview().change_summary == {"same": 3}

@@ -37,3 +37,9 @@ def provider(simulator: Any) -> DistributorOrganizationProvider:
 def api(simulator: Any) -> Iterator[PartnerClient]:
     with PartnerClient(KEY, SECRET, simulator.url) as client:
         yield client
+
+
+@pytest.fixture(autouse=True)
+def _journal_in_tmp(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The journal of unknown creates lives under PULUMI_HOME: one per test, never the user's.
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "pulumi-home"))

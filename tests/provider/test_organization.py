@@ -76,7 +76,7 @@ def calls_during(simulator: Any, fn: Any) -> dict[str, int]:
 def test_check_applies_defaults_and_normalises(provider: DistributorOrganizationProvider) -> None:
     inputs = checked(provider)
     assert inputs["status"] == "active"
-    assert inputs["deletion_policy"] == "purge"
+    assert "deletion_policy" not in inputs  # left out: what is recorded applies (purge for a new one)
     assert inputs["billing_address"]["country"] == "CH"
     assert "adopt_id" not in inputs
 

@@ -69,7 +69,6 @@ def test_check_trims_and_normalises_by_its_own_rules(provider: DistributorOrgani
     inputs = checked(provider, display_name="  Acme SA ", adopt_id=str(uuid.UUID(int=7)).upper())
     assert inputs["display_name"] == "Acme SA"
     assert inputs["adopt_id"] == str(uuid.UUID(int=7))
-    assert inputs["deletion_policy"] == "retain"  # adopted: retained unless the program says otherwise
 
 
 def test_a_new_resource_gets_its_own_client_id_and_keeps_it(simulator: Any) -> None:
@@ -125,9 +124,11 @@ def test_a_replacement_never_comes_with_a_new_deletion_policy(
 def test_two_resources_cannot_declare_one_client_id(provider: DistributorOrganizationProvider) -> None:
     assert provider.check({}, news(client_id="shared", default_client_id=identity("a"))).failures == []
     assert provider.check({}, news(client_id="shared", default_client_id=identity("a"))).failures == []
-    failures = provider.check({}, news(client_id="SHARED", default_client_id=identity("b"))).failures
+    failures = provider.check({}, news(client_id="shared", default_client_id=identity("b"))).failures
     assert [f.property for f in failures] == ["client_id"]
     assert "'a'" in failures[0].reason
+    # A client id is a key: another case is another customer.
+    assert provider.check({}, news(client_id="SHARED", default_client_id=identity("c"))).failures == []
 
 
 def test_adopting_an_organization_another_resource_manages_is_refused(
@@ -312,3 +313,127 @@ def test_a_too_large_request_is_not_told_to_retry_later() -> None:
     assert "HTTP 413" in str(error)
     assert "shorten the longest inputs" in str(error)
     assert "retry later" not in str(error)
+
+
+# -- found by client id: this stack's own, or one that existed before ---------------------------
+
+
+def test_an_organization_that_existed_before_is_taken_over_but_retained(
+    provider: DistributorOrganizationProvider, simulator: Any, api: PartnerClient
+) -> None:
+    # Another stack (or a person) made it: this stack never sent a create for it.
+    other = configured(simulator.url)
+    first = other.create(checked(other))
+    taken = provider.create(checked(provider))
+    assert taken.id == first.id
+    assert taken.outs is not None
+    assert taken.outs["deletion_policy"] == "retain"
+    assert calls_during(simulator, lambda: provider.delete(taken.id, taken.outs or {})) == {}
+    assert api.get_organization(first.id).status.value == "active"
+    # Said explicitly, the program's policy applies.
+    again = configured(simulator.url)
+    assert again.create(checked(again, deletion_policy="terminate")).outs["deletion_policy"] == "terminate"  # type: ignore[index]
+
+
+def test_an_organization_this_stack_sent_a_create_for_is_its_own(
+    provider: DistributorOrganizationProvider, simulator: Any, api: PartnerClient
+) -> None:
+    from pulumi_exo_distributor import BillingAddress, OrganizationInput
+    from pulumi_exo_distributor._journal import CreateJournal
+
+    # A run wrote the create down, sent it, and died before its answer reached the state.
+    client_id = checked(provider)["client_id"]
+    CreateJournal.default().begin(provider.key_fingerprint, client_id)
+    lost = api.create_organization(
+        OrganizationInput(
+            display_name="Acme SA",
+            owner_email="ops@acme.example",
+            client_id=client_id,
+            billing_address=BillingAddress.model_validate(ADDRESS),
+        )
+    )
+    recovered = provider.create(checked(provider))
+    assert recovered.id == str(lost.id)
+    assert recovered.outs is not None
+    assert recovered.outs["deletion_policy"] == "purge"
+    assert not CreateJournal.default().holds(provider.key_fingerprint, client_id)
+
+
+def test_a_left_out_deletion_policy_keeps_the_recorded_one(provider: DistributorOrganizationProvider) -> None:
+    existing = provider.create(checked(provider, client_id=f"keep-{uuid.uuid4()}"))
+    assert existing.outs is not None
+    adopted = configured_like(provider).create(
+        checked(provider, client_id=existing.outs["client_id"], adopt_id=existing.id)
+    )
+    assert adopted.outs is not None and adopted.outs["deletion_policy"] == "retain"
+    # adopt_id removed from the program, deletion_policy never written: still retained.
+    later = news(client_id=existing.outs["client_id"])
+    assert provider.diff(adopted.id, adopted.outs, later).changes is False
+    updated = provider.update(
+        adopted.id,
+        adopted.outs,
+        {**checked(provider, client_id=existing.outs["client_id"]), "status": "suspended"},
+    )
+    assert updated.outs is not None and updated.outs["deletion_policy"] == "retain"
+
+
+def configured_like(provider: DistributorOrganizationProvider) -> DistributorOrganizationProvider:
+    return configured(provider._config["endpoint"] or "")
+
+
+def test_unknown_values_of_the_dynamic_host_pass_check(provider: DistributorOrganizationProvider) -> None:
+    from pulumi.output import Unknown
+    from pulumi.runtime.rpc import UNKNOWN
+
+    result = provider.check(
+        {},
+        news(client_id=Unknown(), deletion_policy=Unknown(), billing_address={**ADDRESS, "city": Unknown()}),
+    )
+    assert result.failures == []
+    assert result.inputs["client_id"] == UNKNOWN
+    assert result.inputs["deletion_policy"] == UNKNOWN
+    assert result.inputs["billing_address"]["city"] == UNKNOWN
+
+
+def test_invisible_characters_are_refused(provider: DistributorOrganizationProvider) -> None:
+    for text in ("\u200b", "abc\u202edef", "Acme\ue000"):
+        failures = provider.check({}, news(display_name=text)).failures
+        assert [f.property for f in failures] == ["display_name"], text
+    # The joiners some scripts need are text.
+    assert provider.check({}, news(display_name="\u0915\u094d\u200d\u0937")).failures == []
+
+
+def test_a_404_from_another_endpoint_is_not_gone(
+    provider: DistributorOrganizationProvider, api: PartnerClient
+) -> None:
+    from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
+
+    from .conftest import KEY, SECRET
+
+    result = provider.create(checked(provider))
+    assert result.outs is not None
+    # The same key against another (empty) endpoint: its 404 says nothing of this organization.
+    with run_simulator(SimulatorConfig(credentials=(Credential(KEY, SECRET),))) as elsewhere:
+        moved = configured(elsewhere.url)
+        with pytest.raises(DistributorOrganizationError, match="probably the credentials") as caught:
+            moved.read(result.id, result.outs)
+        assert caught.value.__context__ is None  # one message, no "during handling of" chain
+        with pytest.raises(DistributorOrganizationError) as caught:
+            moved.delete(result.id, result.outs)
+        assert caught.value.__context__ is None
+    assert api.get_organization(result.id).status.value == "active"
+
+
+def test_children_of_two_components_get_their_own_client_ids() -> None:
+    from pulumi_exo_distributor._resource import default_client_id
+
+    class Parent:
+        def __init__(self, type_: str, name: str) -> None:
+            self.pulumi_resource_type, self.pulumi_resource_name = type_, name
+
+    prod = default_client_id("p", "s", "org", Parent("acme:index:Customer", "prod"))  # type: ignore[arg-type]
+    test = default_client_id("p", "s", "org", Parent("acme:index:Customer", "test"))  # type: ignore[arg-type]
+    top = default_client_id("p", "s", "org", Parent("pulumi:pulumi:Stack", "p-s"))  # type: ignore[arg-type]
+    assert len({prod, test, top}) == 3
+    assert top == "pulumi:p/s/org"
+    assert len(default_client_id("p", "s", "x" * 500)) == 191
