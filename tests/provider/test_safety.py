@@ -385,9 +385,9 @@ def test_unknown_values_of_the_dynamic_host_pass_check(provider: DistributorOrga
     from pulumi.output import Unknown
     from pulumi.runtime.rpc import UNKNOWN
 
+    unknown = Unknown()  # type: ignore[no-untyped-call]
     result = provider.check(
-        {},
-        news(client_id=Unknown(), deletion_policy=Unknown(), billing_address={**ADDRESS, "city": Unknown()}),
+        {}, news(client_id=unknown, deletion_policy=unknown, billing_address={**ADDRESS, "city": unknown})
     )
     assert result.failures == []
     assert result.inputs["client_id"] == UNKNOWN
