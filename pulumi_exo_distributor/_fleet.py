@@ -24,7 +24,6 @@ on first use, not with the package.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -153,6 +152,8 @@ class _Reader:
                 self.problem(key_node, f"{what}: {key} is written twice (first on line {first})", customer)
                 continue
             if allowed and key not in allowed:
+                import difflib
+
                 close = difflib.get_close_matches(key, allowed, n=1)
                 suggestion = (
                     f"; did you mean {close[0]}?" if close else f"; the fields are {', '.join(allowed)}"

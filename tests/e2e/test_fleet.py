@@ -46,6 +46,9 @@ def test_the_fleet_example(fleet: Stack, api: PartnerClient) -> None:
 
     result, calls = fleet.calls(fleet.up)
     assert result.summary.result == "succeeded"
+    # What the file asks for, one call each. The provider may also look its client ids up first
+    # (one list for the whole run), which is its own business, not the file's.
+    assert calls.pop("list-distributor-organizations", 0) <= 1
     assert calls == {
         "create-distributor-organization": 3,
         "activate-distributor-organization": 2,
