@@ -40,8 +40,11 @@ class CreateJournal:
         self._update(lambda entries: entries.setdefault(scope, {}).__setitem__(client_id, time.time()))
 
     def end(self, scope: str, client_id: str) -> None:
-        """Once the create's outcome is known (created and returned, or refused)."""
-        self._update(lambda entries: entries.get(scope, {}).pop(client_id, None))
+        """Once the create's outcome is known for good: refused, or the organization seen in the
+        stack's state by a later operation (a create that succeeded may still die before the
+        engine records it)."""
+        if self.holds(scope, client_id):
+            self._update(lambda entries: entries.get(scope, {}).pop(client_id, None))
 
     def holds(self, scope: str, client_id: str) -> bool:
         with self._lock:

@@ -241,6 +241,7 @@ class DistributorOrganizationProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         state = _user_props(props)
+        self._in_state(state)
 
         def run() -> ReadResult:
             org = self._lookup(self.client(), id_)
@@ -259,6 +260,7 @@ class DistributorOrganizationProvider(ResourceProvider):
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
         olds = _user_props(_olds)
+        self._in_state(olds)
         news, _ = _completed(olds, _news)  # the engine passes checked inputs: this changes nothing then
         identity = news.get("default_client_id") or olds.get("default_client_id")
         self._claim_organization(_id, identity)
@@ -287,6 +289,7 @@ class DistributorOrganizationProvider(ResourceProvider):
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
         args = _parse(_news)
         olds = _user_props(_olds)
+        self._in_state(olds)
 
         def run() -> UpdateResult:
             known = create_only_changes(olds, _news)
@@ -313,6 +316,7 @@ class DistributorOrganizationProvider(ResourceProvider):
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         state = _user_props(_props)
+        self._in_state(state)
         policy = state.get("deletion_policy") or "purge"
         identity = state.get("default_client_id")
         manager = self._org_claims.get(_id.lower())
@@ -351,6 +355,12 @@ class DistributorOrganizationProvider(ResourceProvider):
             self._forget(_id)
 
         self._guard("delete", run, organization=_id, name=state.get("display_name"))
+
+    def _in_state(self, state: Mapping[str, Any]) -> None:
+        """The organization is in the stack's state: a create sent for it has ended for good."""
+        scope, client_id = state.get("key_fingerprint"), state.get("client_id")
+        if isinstance(scope, str) and isinstance(client_id, str):
+            self._journal.end(scope, client_id)
 
     # -- check's helpers -------------------------------------------------------------------
 
@@ -457,9 +467,7 @@ class DistributorOrganizationProvider(ResourceProvider):
                 # died or lost the answer: the journal says so).
                 found = self._find_by_client_id(client, args, fresh=attempt.num > 1)
                 if found is not None:
-                    ours = attempt.num > 1 or self._journal.holds(scope, client_id)
-                    self._journal.end(scope, client_id)
-                    return found, ours
+                    return found, attempt.num > 1 or self._journal.holds(scope, client_id)
                 self._journal.begin(scope, client_id)
                 try:
                     org = client.create_organization(body)
@@ -467,7 +475,7 @@ class DistributorOrganizationProvider(ResourceProvider):
                     if not _outcome_unknown(exc):
                         self._journal.end(scope, client_id)  # refused: nothing was created
                     raise
-                self._journal.end(scope, client_id)
+                # The entry stays until an operation sees the organization in the state.
                 self._remember(org)
                 return org, True
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pulumi import automation as auto
 
 from pulumi_exo_distributor import PartnerClient
@@ -252,6 +253,7 @@ def crash(workdir: Path, *, count: int = 6, max_runs: int = 3) -> Outcome:
     slow = SimulatorConfig(credentials=(Credential(KEY, SECRET),), db_path=str(db), latency_ms=1500)
     orgs = fleet(count)
     with run_simulator(slow) as sim:
+        port = httpx.URL(sim.url).port
         project = Project(workdir, "crash", sim.url)
         project.declare(orgs)
         process = subprocess.Popen(
@@ -270,7 +272,9 @@ def crash(workdir: Path, *, count: int = 6, max_runs: int = 3) -> Outcome:
             time.sleep(0.05)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-    with run_simulator(SimulatorConfig(credentials=(Credential(KEY, SECRET),), db_path=str(db))) as sim:
+    # The API comes back at the same endpoint (the key's fingerprint covers the endpoint).
+    healthy = SimulatorConfig(credentials=(Credential(KEY, SECRET),), db_path=str(db))
+    with run_simulator(healthy, port=port or 0) as sim:
         project.point_at(sim.url)
         project.cli("cancel", "--yes")
         runs = project.converge(max_runs)

@@ -321,11 +321,19 @@ def test_a_too_large_request_is_not_told_to_retry_later() -> None:
 def test_an_organization_that_existed_before_is_taken_over_but_retained(
     provider: DistributorOrganizationProvider, simulator: Any, api: PartnerClient
 ) -> None:
+    from pulumi_exo_distributor import BillingAddress, OrganizationInput
+
     # Another stack (or a person) made it: this stack never sent a create for it.
-    other = configured(simulator.url)
-    first = other.create(checked(other))
+    first = api.create_organization(
+        OrganizationInput(
+            display_name="Acme SA",
+            owner_email="ops@acme.example",
+            client_id=checked(provider)["client_id"],
+            billing_address=BillingAddress.model_validate(ADDRESS),
+        )
+    )
     taken = provider.create(checked(provider))
-    assert taken.id == first.id
+    assert taken.id == str(first.id)
     assert taken.outs is not None
     assert taken.outs["deletion_policy"] == "retain"
     assert calls_during(simulator, lambda: provider.delete(taken.id, taken.outs or {})) == {}
@@ -356,6 +364,9 @@ def test_an_organization_this_stack_sent_a_create_for_is_its_own(
     assert recovered.id == str(lost.id)
     assert recovered.outs is not None
     assert recovered.outs["deletion_policy"] == "purge"
+    # The entry stays until an operation sees the organization in the state (a refresh, a preview).
+    assert CreateJournal.default().holds(provider.key_fingerprint, client_id)
+    provider.diff(recovered.id, recovered.outs, news())
     assert not CreateJournal.default().holds(provider.key_fingerprint, client_id)
 
 
