@@ -660,6 +660,8 @@ class DistributorOrganizationProvider(ResourceProvider):
                 action, exc, organization=organization, name=name, client_id=client_id
             ) from None
         except Exception as exc:
+            # A bug of ours: its traceback goes into the message, because the host prints none
+            # (sys.tracebacklimit, see configure) and a bug report needs it.
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=30))
             raise DistributorOrganizationError(
                 f"unexpected failure while trying to {action} organization {organization or ''}: "
