@@ -553,12 +553,13 @@ class DistributorOrganizationProvider(ResourceProvider):
 
     def _list(self, client: PartnerClient, *, fresh: bool = False) -> dict[str, Organization]:
         """The distributor's organizations by id: listed once per process (again if ``fresh``),
-        then kept current with this process's own writes."""
+        then kept current with this process's own writes. The caller gets a snapshot."""
         with self._lock:
             if self._fleet is None or fresh:
                 self._fleet = None
                 self._fleet = {str(org.id): org for org in client.list_organizations()}
-            return self._fleet
+            # A copy: other calls of this process add to the list while the caller reads it.
+            return dict(self._fleet)
 
     def _remember(self, org: Organization) -> None:
         with self._lock:

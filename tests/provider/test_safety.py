@@ -448,3 +448,17 @@ def test_children_of_two_components_get_their_own_client_ids() -> None:
     assert len({prod, test, top}) == 3
     assert top == "pulumi:p/s/org"
     assert len(default_client_id("p", "s", "x" * 500)) == 191
+
+
+def test_parallel_creates_of_one_process_read_the_list_safely(
+    provider: DistributorOrganizationProvider, simulator: Any
+) -> None:
+    # The engine runs a provider's calls on several threads: creates read the process's list while
+    # others add to it ("dictionary changed size during iteration" once, at a few hundred).
+    from concurrent.futures import ThreadPoolExecutor
+
+    provider.create(checked(provider, client_id=f"seed-{uuid.uuid4()}"))  # the list is read
+    inputs = [checked(provider, client_id=f"par-{uuid.uuid4()}") for _ in range(24)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(provider.create, inputs))
+    assert len({r.id for r in results}) == 24
