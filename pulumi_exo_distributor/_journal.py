@@ -16,6 +16,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["CreateJournal"]
@@ -57,8 +58,7 @@ class CreateJournal:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def _update(self, change: object) -> None:
-        assert callable(change)
+    def _update(self, change: Callable[[dict[str, dict[str, float]]], object]) -> None:
         with self._lock:
             entries = self._read()
             change(entries)
