@@ -414,7 +414,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", type=_ints, default=[10, 100, 1000], help="N values (default 10,100,1000)")
-    parser.add_argument("--reps", type=int, default=3, help="repetitions of each N below --large (default 3)")
+    parser.add_argument("--reps", type=int, default=2, help="repetitions of each N below --large (default 2)")
     parser.add_argument(
         "--large", type=int, default=1000, help="from this N on, --large-reps repetitions (default 1000)"
     )
