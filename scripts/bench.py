@@ -11,7 +11,7 @@ Variants: `ours` (this package), `floor` (benchmarks/floor.py: same inputs and o
 call), `naive` (benchmarks/naive.py: Exoscale's official client, one call per operation). A
 variant written `ours@4` runs ours with its host capped at 4 workers (the SDK's own number).
 
-Prints a markdown table (min and median of the repetitions, ratios of medians), writes it with
+Prints a markdown table (median and min of the repetitions, and their ratios), writes it with
 the raw samples (JSON) and a plot (PNG) into --out.
 """
 
@@ -292,6 +292,7 @@ class Cell:
     seconds: list[float] = field(default_factory=list)
     calls: list[int] = field(default_factory=list)
     rss: list[int] = field(default_factory=list)
+    threads: list[int] = field(default_factory=list)
     failed: int = 0
 
     @property
@@ -314,6 +315,8 @@ def summarise(samples: Sequence[Sample]) -> dict[tuple[int, str, str], Cell]:
         cell.calls.append(s.total_calls)
         if s.peak_rss_kib is not None:
             cell.rss.append(s.peak_rss_kib)
+        if s.host_threads is not None:
+            cell.threads.append(s.host_threads)
     return cells
 
 
@@ -326,7 +329,7 @@ def _time(cell: Cell | None) -> str:
 def _ratio(a: Cell | None, b: Cell | None) -> str:
     if a is None or b is None or not a.seconds or not b.seconds:
         return "-"
-    return f"{a.median / b.median:.2f}x"
+    return f"{a.median / b.median:.2f}x ({a.min / b.min:.2f}x)"
 
 
 def _calls(cell: Cell | None) -> str:
@@ -336,16 +339,18 @@ def _calls(cell: Cell | None) -> str:
     return str(low) if low == high else f"{low}-{high}"
 
 
-def table(samples: Sequence[Sample], variants: Sequence[str]) -> str:
+def table(samples: Sequence[Sample], variants: Sequence[str], *, threads: bool = False) -> str:
     cells = summarise(samples)
     sizes = sorted({s.n for s in samples})
     phases = [p for p in PHASES if any(s.phase == p for s in samples)]
     base = variants[0]
     others = [v for v in variants if v != base]
     head = ["N", "phase", *(f"{v} s, median (min)" for v in variants)]
-    head += [f"{base}/{v}" for v in others]
+    head += [f"{base}/{v}, of medians (of mins)" for v in others]
     head += [f"calls {v}" for v in variants]
     head += [f"peak RSS MiB {v}" for v in variants]
+    if threads:
+        head += [f"host threads {v}" for v in variants]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for n in sizes:
         for phase in phases:
@@ -357,6 +362,11 @@ def table(samples: Sequence[Sample], variants: Sequence[str]) -> str:
                 _mib(max(c.rss)) if (c := cells.get((n, phase, v))) is not None and c.rss else "-"
                 for v in variants
             ]
+            if threads:
+                row += [
+                    str(max(c.threads)) if (c := cells.get((n, phase, v))) is not None and c.threads else "-"
+                    for v in variants
+                ]
             lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -367,6 +377,7 @@ def plot(samples: Sequence[Sample], variants: Sequence[str], path: Path) -> bool
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import NullFormatter, ScalarFormatter
     except ImportError:
         print("matplotlib is not installed (the bench extra): no plot", file=sys.stderr)
         return False
@@ -389,6 +400,9 @@ def plot(samples: Sequence[Sample], variants: Sequence[str], path: Path) -> bool
         ax.set_title(phase)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(ScalarFormatter())
+            axis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("organizations (N)")
         ax.set_ylabel("seconds (median)")
         ax.grid(True, which="both", alpha=0.3)
@@ -435,7 +449,18 @@ def main() -> int:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench-out", help="where results go (bench-out/)")
     parser.add_argument("--plot", type=Path, default=None, help="PNG path (default OUT/fleet-scale.png)")
+    parser.add_argument(
+        "--render", action="store_true", help="no run: the table and plot again from OUT/samples.json"
+    )
     args = parser.parse_args()
+    if args.render:
+        raw = json.loads((args.out / "samples.json").read_text())
+        samples = [Sample(**item) for item in raw]
+        names = list(dict.fromkeys(s.variant for s in samples))
+        meta_path = args.out / "meta.txt"
+        meta = meta_path.read_text().strip() if meta_path.exists() else ""
+        report(samples, names, meta, args.out, args.plot)
+        return 0
     phases = [p for p in args.phases.split(",") if p]
     unknown = set(phases) - set(PHASES)
     if unknown or not phases or phases != sorted(phases, key=PHASES.index):
@@ -457,6 +482,7 @@ def main() -> int:
         flush=True,
     )
     samples: list[Sample] = []
+    load_before = _loadavg()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, simulator_process(config) as sim:
         bench = Bench(Path(tmp), sim, parallel=args.parallel, log=log)
@@ -469,20 +495,34 @@ def main() -> int:
                     samples += bench.run(variant, n, rep, phases)
                     (args.out / "samples.json").write_text(json.dumps([asdict(s) for s in samples], indent=1))
     elapsed = time.perf_counter() - started
-    names = [v.name for v in variants]
-    text = table(samples, names)
     meta = (
         f"pulumi {version}; simulator latency {args.latency_ms:g} ms"
         + (f", rate limit {args.rate_limit:g}/s" if args.rate_limit else "")
         + f"; --parallel {args.parallel or 'default'}; repetitions {args.reps} (N < {args.large}), "
-        f"{args.large_reps} (N ≥ {args.large}); {elapsed / 60:.1f} min"
+        f"{args.large_reps} (N >= {args.large}); {elapsed / 60:.1f} min; "
+        f"load average {load_before} before, {_loadavg()} after ({os.cpu_count()} cores)"
     )
-    (args.out / "table.md").write_text(meta + "\n\n" + text + "\n")
+    (args.out / "meta.txt").write_text(meta + "\n")
+    report(samples, [v.name for v in variants], meta, args.out, args.plot)
+    return 0 if all(s.ok for s in samples) else 1
+
+
+def _loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
+
+
+def report(
+    samples: Sequence[Sample], names: Sequence[str], meta: str, out: Path, plot_path: Path | None
+) -> None:
+    text = table(samples, names, threads=any("@" in name for name in names))
+    (out / "table.md").write_text(meta + "\n\n" + text + "\n")
     print("\n" + meta + "\n\n" + text)
-    plot_path = args.plot or args.out / "fleet-scale.png"
+    plot_path = plot_path or out / "fleet-scale.png"
     if plot(samples, names, plot_path):
         print(f"\nplot: {plot_path}")
-    return 0 if all(s.ok for s in samples) else 1
 
 
 if __name__ == "__main__":
