@@ -17,7 +17,7 @@ from pulumi import automation as auto
 from pulumi_exo_distributor import BillingAddress, OrganizationInput, OrganizationStatus, PartnerClient
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
-from .conftest import ADDRESS, Stack, _make_stack
+from .conftest import ADDRESS, Stack, make_stack
 
 KEY, SECRET = "EXOimportcode0000000000001", "import-code-secret"
 COMMAND = Path(sys.executable).with_name("exo-distributor")
@@ -27,7 +27,7 @@ COMMAND = Path(sys.executable).with_name("exo-distributor")
 def fleet_stack(pulumi_cli: str, tmp_path: Path) -> Iterator[tuple[Stack, PartnerClient]]:
     # A simulator of its own: the program adopts every live organization of the key.
     with run_simulator(SimulatorConfig(credentials=(Credential(KEY, SECRET),))) as simulator:
-        handle, workspace = _make_stack(simulator, tmp_path, "adopt", credentials_in="neither")
+        handle, workspace = make_stack(simulator, tmp_path, "adopt", credentials_in="neither")
         handle.stack.set_config("exoscale:key", auto.ConfigValue(KEY))
         handle.stack.set_config("exoscale:secret", auto.ConfigValue(SECRET, secret=True))
         handle.stack.set_config("exoscale:partnerApiEndpoint", auto.ConfigValue(simulator.url))
