@@ -515,7 +515,8 @@ class DistributorOrganizationProvider(ResourceProvider):
             if self._fleet is None or fresh:
                 self._fleet = None
                 self._fleet = {str(org.id): org for org in client.list_organizations()}
-            return self._fleet
+            # A copy: other calls of this process add to the list while the caller reads it.
+            return dict(self._fleet)
 
     def _remember(self, org: Organization) -> None:
         with self._lock:

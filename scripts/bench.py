@@ -84,6 +84,7 @@ class Sample:
     ok: bool
     parallel: int | None = None
     host_threads: int | None = None
+    skip_checkpoints: bool = False
 
     @property
     def total_calls(self) -> int:
@@ -172,10 +173,13 @@ class HostMemory:
 
 
 class Bench:
-    def __init__(self, workdir: Path, sim: Any, *, parallel: int | None, log: Path) -> None:
+    def __init__(
+        self, workdir: Path, sim: Any, *, parallel: int | None, skip_checkpoints: bool, log: Path
+    ) -> None:
         self.workdir = workdir
         self.sim = sim
         self.parallel = parallel
+        self.skip_checkpoints = skip_checkpoints
         self.log = log
         self.project = workdir / "project"
         self.project.mkdir()
@@ -202,6 +206,9 @@ class Bench:
             "EXOSCALE_PARTNER_API_ENDPOINT": self.sim.url,
         }
         env.pop(ENV_WORKERS, None)
+        env.pop("PULUMI_SKIP_CHECKPOINTS", None)
+        if self.skip_checkpoints:
+            env["PULUMI_SKIP_CHECKPOINTS"] = "true"
         if variant.workers is not None:
             env[ENV_WORKERS] = str(variant.workers)
         return env
@@ -262,6 +269,7 @@ class Bench:
                     ok=done.returncode == 0,
                     parallel=self.parallel,
                     host_threads=self.memory.peak_threads,
+                    skip_checkpoints=self.skip_checkpoints,
                 )
                 samples.append(sample)
                 print(
@@ -353,8 +361,9 @@ def table(samples: Sequence[Sample], variants: Sequence[str], *, threads: bool =
         head += [f"host threads {v}" for v in variants]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for n in sizes:
+        skipped = any(s.skip_checkpoints for s in samples if s.n == n)
         for phase in phases:
-            row = [str(n), phase]
+            row = [f"{n} (no checkpoints)" if skipped else str(n), phase]
             row += [_time(cells.get((n, phase, v))) for v in variants]
             row += [_ratio(cells.get((n, phase, base)), cells.get((n, phase, v))) for v in others]
             row += [_calls(cells.get((n, phase, v))) for v in variants]
@@ -443,6 +452,12 @@ def main() -> int:
         "--phases", default=",".join(DEFAULT_PHASES), help=f"comma list, in order, among {','.join(PHASES)}"
     )
     parser.add_argument("--parallel", type=int, default=None, help="pulumi --parallel (default: the CLI's)")
+    parser.add_argument(
+        "--skip-checkpoints",
+        action="store_true",
+        help="PULUMI_SKIP_CHECKPOINTS=true: the engine writes the state once at the end, not after every "
+        "step (unsafe for real fleets; shows what is not the file backend's own cost)",
+    )
     parser.add_argument("--latency-ms", type=float, default=20.0, help="the simulator's latency (default 20)")
     parser.add_argument(
         "--rate-limit", type=float, default=0.0, help="the simulator's --rate-limit (default 0)"
@@ -485,7 +500,7 @@ def main() -> int:
     load_before = _loadavg()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, simulator_process(config) as sim:
-        bench = Bench(Path(tmp), sim, parallel=args.parallel, log=log)
+        bench = Bench(Path(tmp), sim, parallel=args.parallel, skip_checkpoints=args.skip_checkpoints, log=log)
         for n in args.sizes:
             reps = args.large_reps if n >= args.large else args.reps
             for rep in range(reps):
@@ -498,6 +513,7 @@ def main() -> int:
     meta = (
         f"pulumi {version}; simulator latency {args.latency_ms:g} ms"
         + (f", rate limit {args.rate_limit:g}/s" if args.rate_limit else "")
+        + ("; PULUMI_SKIP_CHECKPOINTS=true" if args.skip_checkpoints else "")
         + f"; --parallel {args.parallel or 'default'}; repetitions {args.reps} (N < {args.large}), "
         f"{args.large_reps} (N >= {args.large}); {elapsed / 60:.1f} min; "
         f"load average {load_before} before, {_loadavg()} after ({os.cpu_count()} cores)"
