@@ -465,16 +465,23 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench-out", help="where results go (bench-out/)")
     parser.add_argument("--plot", type=Path, default=None, help="PNG path (default OUT/fleet-scale.png)")
     parser.add_argument(
-        "--render", action="store_true", help="no run: the table and plot again from OUT/samples.json"
+        "--render",
+        nargs="+",
+        type=Path,
+        metavar="DIR",
+        help="no run: one table and plot, into --out, from the samples.json (and meta.txt) of earlier runs",
     )
     args = parser.parse_args()
     if args.render:
-        raw = json.loads((args.out / "samples.json").read_text())
-        samples = [Sample(**item) for item in raw]
+        samples, metas = [], []
+        for directory in args.render:
+            samples += [Sample(**item) for item in json.loads((directory / "samples.json").read_text())]
+            meta_path = directory / "meta.txt"
+            if meta_path.exists():
+                metas.append(meta_path.read_text().strip())
         names = list(dict.fromkeys(s.variant for s in samples))
-        meta_path = args.out / "meta.txt"
-        meta = meta_path.read_text().strip() if meta_path.exists() else ""
-        report(samples, names, meta, args.out, args.plot)
+        args.out.mkdir(parents=True, exist_ok=True)
+        report(samples, names, "\n".join(metas), args.out, args.plot)
         return 0
     phases = [p for p in args.phases.split(",") if p]
     unknown = set(phases) - set(PHASES)
