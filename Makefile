@@ -59,7 +59,8 @@ reliability: setup
 	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/reliability.py
 
 # Fleet scale (scripts/bench.py): ours, the floor and the naive provider side by side, N = 10, 100,
-# 1000; BENCH_ARGS passes flags (--reps, --sizes, --variants ...). About half an hour on 2 idle cores.
+# 1000 (that one without the state write after every step); BENCH_ARGS passes flags (--reps, --sizes,
+# --variants, --keep-checkpoints ...). About 40 minutes on 2 busy cores.
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_ARGS ?=
 $(BENCH_STAMP): $(STAMP)
@@ -72,7 +73,8 @@ bench: $(BENCH_STAMP)
 
 # One program of 5000 organizations: its first preview, its up and an unchanged preview. The file
 # backend's state write after every step grows with N squared (hours at 5000 on 2 cores), so by default
-# the engine writes the state once, at the end; `make bench-5000 CHECKPOINTS=` keeps every write.
+# the engine writes the state once, at the end; `make bench-5000 CHECKPOINTS=--keep-checkpoints`
+# keeps every write.
 CHECKPOINTS ?= --skip-checkpoints
 bench-5000: $(BENCH_STAMP)
 	@$(ENSURE_PULUMI) && \

@@ -174,12 +174,13 @@ class HostMemory:
 
 class Bench:
     def __init__(
-        self, workdir: Path, sim: Any, *, parallel: int | None, skip_checkpoints: bool, log: Path
+        self, workdir: Path, sim: Any, *, parallel: int | None, skip_checkpoints_from: int, log: Path
     ) -> None:
         self.workdir = workdir
         self.sim = sim
         self.parallel = parallel
-        self.skip_checkpoints = skip_checkpoints
+        self.skip_checkpoints_from = skip_checkpoints_from
+        self.skip_checkpoints = False
         self.log = log
         self.project = workdir / "project"
         self.project.mkdir()
@@ -229,6 +230,7 @@ class Bench:
 
     def run(self, variant: Variant, n: int, rep: int, phases: Sequence[str]) -> list[Sample]:
         self.count += 1
+        self.skip_checkpoints = n >= self.skip_checkpoints_from
         backend = self.workdir / f"backend-{self.count}"
         backend.mkdir()
         env = self.env(backend, variant)
@@ -453,10 +455,27 @@ def main() -> int:
     )
     parser.add_argument("--parallel", type=int, default=None, help="pulumi --parallel (default: the CLI's)")
     parser.add_argument(
+        "--skip-checkpoints-from",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="from this N on, PULUMI_SKIP_CHECKPOINTS=true: the engine writes the state once at the end, "
+        "not after every step, which costs minutes per phase at N=1000 and grows with N squared "
+        "(unsafe for real fleets; default 1000; 0: always)",
+    )
+    parser.add_argument(
+        "--keep-checkpoints",
+        action="store_const",
+        const=sys.maxsize,
+        dest="skip_checkpoints_from",
+        help="every state write at every N",
+    )
+    parser.add_argument(
         "--skip-checkpoints",
-        action="store_true",
-        help="PULUMI_SKIP_CHECKPOINTS=true: the engine writes the state once at the end, not after every "
-        "step (unsafe for real fleets; shows what is not the file backend's own cost)",
+        action="store_const",
+        const=0,
+        dest="skip_checkpoints_from",
+        help="same as --skip-checkpoints-from 0",
     )
     parser.add_argument("--latency-ms", type=float, default=20.0, help="the simulator's latency (default 20)")
     parser.add_argument(
@@ -507,7 +526,9 @@ def main() -> int:
     load_before = _loadavg()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, simulator_process(config) as sim:
-        bench = Bench(Path(tmp), sim, parallel=args.parallel, skip_checkpoints=args.skip_checkpoints, log=log)
+        bench = Bench(
+            Path(tmp), sim, parallel=args.parallel, skip_checkpoints_from=args.skip_checkpoints_from, log=log
+        )
         for n in args.sizes:
             reps = args.large_reps if n >= args.large else args.reps
             for rep in range(reps):
@@ -520,7 +541,11 @@ def main() -> int:
     meta = (
         f"pulumi {version}; simulator latency {args.latency_ms:g} ms"
         + (f", rate limit {args.rate_limit:g}/s" if args.rate_limit else "")
-        + ("; PULUMI_SKIP_CHECKPOINTS=true" if args.skip_checkpoints else "")
+        + (
+            f"; PULUMI_SKIP_CHECKPOINTS=true from N={args.skip_checkpoints_from}"
+            if args.skip_checkpoints_from <= max(args.sizes)
+            else ""
+        )
         + f"; --parallel {args.parallel or 'default'}; repetitions {args.reps} (N < {args.large}), "
         f"{args.large_reps} (N >= {args.large}); {elapsed / 60:.1f} min; "
         f"load average {load_before} before, {_loadavg()} after ({os.cpu_count()} cores)"
