@@ -60,7 +60,7 @@ reliability: setup
 
 # Fleet scale (scripts/bench.py): ours, the floor and the naive provider side by side, N = 10, 100,
 # 1000 (that one without the state write after every step); BENCH_ARGS passes flags (--reps, --sizes,
-# --variants, --keep-checkpoints ...). About 40 minutes on 2 busy cores.
+# --variants, --keep-checkpoints ...). About 35 minutes on 2 busy cores.
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_ARGS ?=
 $(BENCH_STAMP): $(STAMP)
