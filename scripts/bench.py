@@ -388,7 +388,7 @@ def plot(samples: Sequence[Sample], variants: Sequence[str], path: Path) -> bool
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        from matplotlib.ticker import NullFormatter, ScalarFormatter
+        from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
     except ImportError:
         print("matplotlib is not installed (the bench extra): no plot", file=sys.stderr)
         return False
@@ -411,6 +411,7 @@ def plot(samples: Sequence[Sample], variants: Sequence[str], path: Path) -> bool
         ax.set_title(phase)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         for axis in (ax.xaxis, ax.yaxis):
             axis.set_major_formatter(ScalarFormatter())
             axis.set_minor_formatter(NullFormatter())
@@ -420,7 +421,9 @@ def plot(samples: Sequence[Sample], variants: Sequence[str], path: Path) -> bool
     for ax in list(axes.flat)[len(phases) :]:
         ax.set_visible(False)
     axes.flat[0].legend()
-    fig.suptitle("pulumi CLI against the simulator (20 ms latency), file backend")
+    skipped = sorted({s.n for s in samples if s.skip_checkpoints})
+    note = f"; N={', '.join(map(str, skipped))} without per-step state writes" if skipped else ""
+    fig.suptitle(f"pulumi CLI against the simulator, file backend{note}")
     fig.tight_layout()
     fig.savefig(path, dpi=72)
     plt.close(fig)
