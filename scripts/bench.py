@@ -495,15 +495,16 @@ def main() -> int:
     )
     args = parser.parse_args()
     if args.render:
-        samples, metas = [], []
+        loaded: list[Sample] = []
+        metas: list[str] = []
         for directory in args.render:
-            samples += [Sample(**item) for item in json.loads((directory / "samples.json").read_text())]
+            loaded += [Sample(**item) for item in json.loads((directory / "samples.json").read_text())]
             meta_path = directory / "meta.txt"
             if meta_path.exists():
                 metas.append(meta_path.read_text().strip())
-        names = list(dict.fromkeys(s.variant for s in samples))
+        names = list(dict.fromkeys(s.variant for s in loaded))
         args.out.mkdir(parents=True, exist_ok=True)
-        report(samples, names, "\n".join(metas), args.out, args.plot)
+        report(loaded, names, "\n".join(metas), args.out, args.plot)
         return 0
     phases = [p for p in args.phases.split(",") if p]
     unknown = set(phases) - set(PHASES)
