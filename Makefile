@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Test workers: the end-to-end tests spend most of their time waiting on the engine.
 WORKERS ?= 2
 
-.PHONY: setup pulumi actionlint test test-fast lint dist demo reliability clean
+.PHONY: setup pulumi actionlint test test-fast lint dist demo reliability bench bench-5000 clean
 
 setup: $(STAMP)
 
@@ -57,6 +57,29 @@ demo: setup
 reliability: setup
 	@$(ENSURE_PULUMI) && \
 	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/reliability.py
+
+# Fleet scale (scripts/bench.py): ours, the floor and the naive provider side by side, N = 10, 100,
+# 1000 (that one without the state write after every step); BENCH_ARGS passes flags (--reps, --sizes,
+# --variants, --keep-checkpoints ...). About 35 minutes on 2 busy cores.
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_ARGS ?=
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	@$(ENSURE_PULUMI) && \
+	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/bench.py $(BENCH_ARGS)
+
+# One program of 5000 organizations: its first preview, its up and an unchanged preview. The file
+# backend's state write after every step grows with N squared (hours at 5000 on 2 cores), so by default
+# the engine writes the state once, at the end; `make bench-5000 CHECKPOINTS=--keep-checkpoints`
+# keeps every write.
+CHECKPOINTS ?= --skip-checkpoints
+bench-5000: $(BENCH_STAMP)
+	@$(ENSURE_PULUMI) && \
+	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/bench.py --sizes 5000 --variants ours \
+	  --phases preview-create,up,preview $(CHECKPOINTS) --out bench-out/5000 $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist

@@ -28,6 +28,7 @@ from ._errors import (
     TransportError,
 )
 from ._models import Organization, OrganizationInput, PurgeResult, UsageStatement
+from ._throttle import Throttle
 
 __all__ = ["DEFAULT_TIMEOUT", "PartnerClient", "RetryPolicy"]
 
@@ -159,6 +160,7 @@ class PartnerClient:
         creds = credentials or Credentials.resolve(key, secret, endpoint)
         self.endpoint = creds.endpoint
         self.retry = retry or RetryPolicy()
+        self._throttle = Throttle()
         self._http = httpx.Client(
             base_url=creds.endpoint + "/",
             auth=ExoscaleV2Auth(creds.key, creds.secret),
@@ -294,15 +296,21 @@ class PartnerClient:
         json: Mapping[str, object] | None,
         params: Mapping[str, str] | None,
     ) -> httpx.Response:
-        started = time.monotonic()
-        try:
-            response = self._http.request(method, path, json=json, params=params)
-        except httpx.TransportError as exc:
-            elapsed = time.monotonic() - started
-            logger.debug("%s %s: %s after %.3fs", operation, method, type(exc).__name__, elapsed)
-            raise TransportError(
-                operation, f"{type(exc).__name__}: {exc}", request_sent=not isinstance(exc, _NOT_SENT)
-            ) from exc
+        with self._throttle.slot() as throttled:
+            started = time.monotonic()
+            try:
+                response = self._http.request(method, path, json=json, params=params)
+            except httpx.TransportError as exc:
+                elapsed = time.monotonic() - started
+                logger.debug("%s %s: %s after %.3fs", operation, method, type(exc).__name__, elapsed)
+                raise TransportError(
+                    operation, f"{type(exc).__name__}: {exc}", request_sent=not isinstance(exc, _NOT_SENT)
+                ) from exc
+            if response.status_code == 429:
+                # Every thread of this client waits, not only this one (see _throttle), as long
+                # as the retry itself would.
+                retry_after = _retry_after(response)
+                throttled(None if retry_after is None else min(retry_after, self.retry.wait_max))
         logger.debug(
             "%s %s %s -> %d in %.3fs",
             operation,

@@ -50,6 +50,7 @@ from ._errors import (
     ServerError,
     TransportError,
 )
+from ._host import lift_worker_cap
 from ._inputs import (
     ADDRESS_FIELDS,
     CREATE_ONLY,
@@ -163,6 +164,8 @@ class DistributorOrganizationProvider(ResourceProvider):
             # shortened once raised through its frames: keep expected failures to their
             # message. Unexpected ones carry their own traceback (see _guard).
             sys.tracebacklimit = 0
+            # The host serves 4 calls at once; let the engine's --parallel decide instead.
+            lift_worker_cap()
 
     def client(self) -> PartnerClient:
         """The provider process's one client (one connection pool), made on first use."""

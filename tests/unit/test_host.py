@@ -1,0 +1,53 @@
+"""Lifting the dynamic-provider host's cap of 4 calls at once, from inside a call."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from pulumi.dynamic import Config, ConfigureRequest
+
+from pulumi_exo_distributor import _provider
+from pulumi_exo_distributor._host import DEFAULT_WORKERS, ENV_WORKERS, lift_worker_cap
+from pulumi_exo_distributor._provider import DistributorOrganizationProvider
+
+
+def test_a_call_lifts_the_cap_of_the_pool_that_runs_it() -> None:
+    # The SDK's host: ThreadPoolExecutor(max_workers=4) serving gRPC calls.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert pool.submit(lift_worker_cap, 16).result() == 16
+        # 16 calls at once now: each waits for the 15 others; with 4 workers they would time out.
+        barrier = threading.Barrier(16, timeout=30)
+        calls = [pool.submit(barrier.wait) for _ in range(16)]
+        assert sorted(call.result() for call in calls) == list(range(16))
+
+
+def test_it_never_lowers_the_cap() -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert pool.submit(lift_worker_cap, 2).result() == 4
+        assert pool._max_workers == 4
+
+
+def test_outside_a_pool_nothing_changes() -> None:
+    assert lift_worker_cap(16) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("12", 12), ("4", 4), ("", DEFAULT_WORKERS), ("x", DEFAULT_WORKERS)]
+)
+def test_the_environment_sets_the_cap(monkeypatch: pytest.MonkeyPatch, value: str, expected: int) -> None:
+    monkeypatch.setenv(ENV_WORKERS, value)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert pool.submit(lift_worker_cap).result() == max(4, expected)
+
+
+def test_configure_lifts_it_in_the_provider_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_provider, "_in_dynamic_provider_host", lambda: True)
+    monkeypatch.setattr(sys, "tracebacklimit", 1000, raising=False)
+    provider = DistributorOrganizationProvider()
+    request = ConfigureRequest(Config(raw_config={}, project_name="p"))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pool.submit(provider.configure, request).result()
+        assert pool._max_workers == DEFAULT_WORKERS
