@@ -120,7 +120,7 @@ def test_every_problem_at_once_with_file_line_customer_and_field(tmp_path: Path)
         "customers.yaml:16: customer 'globex': billing_address must be a set of `field: value` lines",
         "customers.yaml:17: customer 'globex': the customer: colour is not a field; the fields are "
         "display_name, owner_email, billing_address, client_id, status, deletion_policy, adopt_id, "
-        "allow_replacement, protect",
+        "allow_replacement, protect, shard",
         "customers.yaml:18: customers: acme is written twice (first on line 2)",
         "customers.yaml:20: the key 'bad key!' must start with a letter or a digit and hold only letters, "
         "digits, '.', '_' and '-' (at most 100)",

@@ -34,6 +34,7 @@ EXPECTED = [
     "RateLimitError",
     "RetryPolicy",
     "ServerError",
+    "ShardError",
     "TransportError",
     "UsageLine",
     "UsageLineInfo",
@@ -43,6 +44,8 @@ EXPECTED = [
     "get_organization_usage",
     "list_organizations",
     "load_customers",
+    "shard_customers",
+    "shard_stacks",
 ]
 
 
