@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Test workers: the end-to-end tests spend most of their time waiting on the engine.
 WORKERS ?= 2
 
-.PHONY: setup pulumi actionlint test test-fast lint dist demo reliability clean
+.PHONY: setup pulumi actionlint test test-fast lint dist demo reliability shards-bench clean
 
 setup: $(STAMP)
 
@@ -57,6 +57,13 @@ demo: setup
 reliability: setup
 	@$(ENSURE_PULUMI) && \
 	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/reliability.py
+
+# One stack of N customers against K shard stacks of N/K (examples/shards), side by side: wall time of
+# up and of an unchanged preview, on a local S3 server. SHARDS_BENCH_ARGS="--customers 1000 --destroy".
+SHARDS_BENCH_ARGS ?= --customers 400 --shards 4 --latency-ms 20
+shards-bench: setup
+	@$(ENSURE_PULUMI) && \
+	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) examples/shards/bench.py $(SHARDS_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist

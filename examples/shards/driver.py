@@ -77,7 +77,13 @@ def _run_one(command: str, project: Path, name: str, env: dict[str, str] | None,
     lines: list[str] = []
     start = time.monotonic()
     try:
-        stack = auto.Stack.create_or_select(name, auto.LocalWorkspace(work_dir=str(project), env_vars=env))
+        workspace = auto.LocalWorkspace(work_dir=str(project), env_vars=env)
+        if command == "init":
+            auto.Stack.create(name, workspace)
+            outcome.changes = {"created": 1}
+            outcome.ok = True
+            return outcome
+        stack = auto.Stack.select(name, workspace)
         common = {"color": "never", "on_output": lines.append}
         if command == "preview":
             outcome.changes = _changes(stack.preview(**common).change_summary)  # type: ignore[arg-type]
@@ -100,12 +106,18 @@ def _run_one(command: str, project: Path, name: str, env: dict[str, str] | None,
 
 
 def _reason(error: str) -> str:
-    """The lines of a failed command worth showing: the errors, not the CLI's framing."""
+    """The lines of a failed command worth showing: its errors and the problems they list."""
     keep: list[str] = []
+    listing = False  # inside the lines of an "error: ...: N problems, nothing deployed:" message
     for line in error.splitlines():
         text = line.strip()
-        if text.startswith(("error:", "shards:", "customers.yaml")) or "customer '" in text:
+        if text.startswith("error:"):
             keep.append(text)
+            listing = text.endswith("nothing deployed:")
+        elif listing and text:
+            keep.append(f"  {text}")
+        else:
+            listing = False
     return "\n".join(dict.fromkeys(keep)) or error.strip().splitlines()[-1]
 
 
@@ -125,10 +137,16 @@ def run(
     if command not in COMMANDS:
         raise ValueError(f"unknown command {command!r}: one of {', '.join(COMMANDS)}")
     names = shard_stacks(shard_count(project))
+    existing = {s.name for s in auto.LocalWorkspace(work_dir=str(project), env_vars=env).list_stacks()}
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        created = list(pool.map(lambda name: _run_one("init", project, name, env, log), names))
-        if command == "init" or not all(outcome.ok for outcome in created):
-            return created
+        missing = [name for name in names if name not in existing]
+        created = {
+            o.stack: o for o in pool.map(lambda name: _run_one("init", project, name, env, log), missing)
+        }
+        if command == "init":
+            return [created.get(name) or Outcome(name, "init", ok=True) for name in names]
+        if not all(outcome.ok for outcome in created.values()):
+            return list(created.values())
         return list(pool.map(lambda name: _run_one(command, project, name, env, log), names))
 
 

@@ -1,0 +1,154 @@
+"""One stack of N customers against K shard stacks of N/K each, side by side in one run.
+
+    python bench.py [--customers 400] [--shards 4] [--latency-ms 20] [--backend s3|file]
+                    [--parallel 4] [--destroy]
+
+Both layouts run this directory's program (the single stack is the same program with one shard),
+over the same generated customers file, against one local simulator (``--latency-ms`` added to
+every API request) and one backend: an S3-compatible server on 127.0.0.1 (moto, the default), or
+a local directory (``--backend file``). Each phase runs the layouts one after the other, the
+order alternating from phase to phase; the K shards run in parallel through driver.py, at most
+``--parallel`` at once. It prints, per phase, the wall time of each layout, their ratio, and the
+API calls each made; then the load average of the machine, since the shards share its cores.
+
+`make shards-bench` runs it with the defaults (needs the Pulumi CLI on PATH, as `make` sets it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import driver
+
+from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, simulator_process
+
+HERE = Path(__file__).resolve().parent
+KEY, SECRET = "EXObenchshards00000000001", "bench-shards-secret"
+
+
+def customers_yaml(count: int) -> str:
+    """``count`` customers, each a valid entry; unprotected, so the benchmark can destroy them."""
+    lines = ["customers:"]
+    for i in range(count):
+        name = f"Customer {i:05d} SA"
+        lines += [
+            f"  c{i:05d}:",
+            f"    display_name: {name}",
+            f"    owner_email: ops{i}@customer.example",
+            f"    billing_address: {{name: {name}, country: CH, city: Lausanne, postal_code: '1003', "
+            "street_name: Rue de Bourg}",
+            "    protect: false",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def project(root: Path, name: str, shards: int, customers: str) -> Path:
+    """A copy of this program as project ``name`` with ``shards`` shards, in this Python's venv."""
+    work = root / name
+    work.mkdir()
+    shutil.copy(HERE / "__main__.py", work / "__main__.py")
+    (work / "customers.yaml").write_text(customers, encoding="utf-8")
+    text = (HERE / "Pulumi.yaml").read_text(encoding="utf-8")
+    text = text.replace("name: exo-shards", f"name: {name}", 1)
+    text = text.replace("virtualenv: venv", f"virtualenv: {sys.prefix}").replace(
+        "value: 4", f"value: {shards}"
+    )
+    (work / "Pulumi.yaml").write_text(text, encoding="utf-8")
+    return work
+
+
+@contextmanager
+def backend(kind: str, root: Path) -> Iterator[dict[str, str]]:
+    if kind == "s3":
+        with driver.local_s3_backend() as env:
+            yield env
+    else:
+        (root / "backend").mkdir()
+        yield {"PULUMI_BACKEND_URL": f"file://{root / 'backend'}"}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=400)
+    parser.add_argument("--shards", type=int, default=4)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--backend", choices=("s3", "file"), default="s3")
+    parser.add_argument("--parallel", type=int, default=driver.DEFAULT_PARALLEL)
+    parser.add_argument("--destroy", action="store_true", help="also time the destroy of both layouts")
+    args = parser.parse_args()
+
+    load_before = os.getloadavg()
+    config = SimulatorConfig(credentials=(Credential(KEY, SECRET),), latency_ms=args.latency_ms)
+    with tempfile.TemporaryDirectory(prefix="shards-bench-") as tmp, simulator_process(config) as sim:
+        root = Path(tmp)
+        customers = customers_yaml(args.customers)
+        layouts = {
+            "one stack": project(root, "exo-one", 1, customers),
+            f"{args.shards} shards": project(root, "exo-shards", args.shards, customers),
+        }
+        with backend(args.backend, root) as backend_env:
+            env = {
+                **backend_env,
+                "PULUMI_CONFIG_PASSPHRASE": "bench",
+                "PULUMI_HOME": str(root / "pulumi-home"),
+                "PULUMI_SKIP_UPDATE_CHECK": "true",
+                "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+                "EXOSCALE_API_KEY": KEY,
+                "EXOSCALE_API_SECRET": SECRET,
+                "EXOSCALE_PARTNER_API_ENDPOINT": sim.url,
+            }
+            for work in layouts.values():
+                driver.run("init", work, env=env)
+            phases = ["up", "preview"] + (["destroy"] if args.destroy else [])
+            rows: list[tuple[str, dict[str, tuple[float, int]]]] = []
+            for index, phase in enumerate(phases):
+                order = list(layouts.items())
+                if index % 2:
+                    order.reverse()
+                results: dict[str, tuple[float, int]] = {}
+                for label, work in order:
+                    before = sum(sim.stats().values())
+                    start = time.monotonic()
+                    outcomes = driver.run(phase, work, parallel=args.parallel, env=env)
+                    wall = time.monotonic() - start
+                    calls = sum(sim.stats().values()) - before
+                    print(f"\n{label}, {phase}:\n{driver.table(outcomes, wall)}", flush=True)
+                    if not all(o.ok for o in outcomes):
+                        return 1
+                    results[label] = (wall, calls)
+                rows.append(("preview, unchanged" if phase == "preview" else phase, results))
+
+    one, sharded = layouts
+    print(
+        f"\nN={args.customers} customers, K={args.shards} shards (at most {args.parallel} at once), "
+        f"simulator latency {args.latency_ms:g} ms, backend {args.backend}"
+        + (" (moto on 127.0.0.1)" if args.backend == "s3" else " (local directory)")
+    )
+    header = ("phase", f"{one} (s)", f"{sharded} (s)", "factor", f"API calls ({one} / {sharded})")
+    table = [header]
+    for phase, results in rows:
+        (t1, c1), (tk, ck) = results[one], results[sharded]
+        table.append((phase, f"{t1:.1f}", f"{tk:.1f}", f"{t1 / tk:.2f}x", f"{c1} / {ck}"))
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for number, row in enumerate(table):
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if number == 0:
+            print("  ".join("-" * w for w in widths))
+    load_after = os.getloadavg()
+    print(
+        f"factor: the one stack's wall time over the shards'. Load average (1 min) {load_before[0]:.1f} "
+        f"before, {load_after[0]:.1f} after, on {os.cpu_count()} cores."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
