@@ -70,7 +70,7 @@ class Fleet:
             )
             found[name] = {
                 r["urn"].rsplit("::", 1)[1]: r["id"]
-                for r in stack.export_stack().deployment["resources"]
+                for r in stack.export_stack().deployment.get("resources", [])
                 if r["type"] == TYPE
             }
         return found
