@@ -112,7 +112,7 @@ def ok(outcomes: list[Any]) -> dict[str, dict[str, int]]:
     return {o.stack: o.changes for o in outcomes}
 
 
-def test_customers_over_shards_never_move(fleet: Fleet) -> None:
+def test_customers_over_shards_never_move(fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> None:
     customers = {c.name: c for c in load_customers(EXAMPLE / "customers.yaml")}
     assert len(customers) == 8
     # acme's entry asks for shard-1; the others go where the hash of their key says.
@@ -171,6 +171,14 @@ def test_customers_over_shards_never_move(fleet: Fleet) -> None:
         for o in outcomes
     )
     fleet.edit("Pulumi.yaml", "value: 2", "value: 3")
+
+    # The driver's command line, with its environment: the stacks exist, init has nothing to do.
+    for name, value in fleet.env.items():
+        monkeypatch.setenv(name, value)
+    printed: list[str] = []
+    assert driver.main(["init", "--project", str(fleet.project)], out=printed.append) == 0
+    rows = [line.split()[:3] for line in printed[0].splitlines()[2:5]]
+    assert rows == [[f"shard-{i}", "init", "ok"] for i in range(3)]
 
     # The driver's destroy: every organization of every shard terminated and purged.
     outcomes, calls = fleet.run("destroy")
