@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -65,14 +66,28 @@ def project(root: Path, name: str, shards: int, customers: str) -> Path:
     return work
 
 
+def children_cpu() -> float:
+    """CPU seconds (user and system) of this process's finished children and theirs: the pulumi
+    processes of the driver, with the language hosts and providers they ran and waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds of a running process (a server: the simulator, the S3 server), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def backend(kind: str, root: Path) -> Iterator[dict[str, str]]:
+def backend(kind: str, root: Path) -> Iterator[tuple[dict[str, str], int | None]]:
+    """The backend's environment, and the pid of its server if it has one."""
     if kind == "s3":
         with driver.local_s3_backend() as env:
-            yield env
+            yield env, int(env["LOCAL_S3_PID"])
     else:
         (root / "backend").mkdir()
-        yield {"PULUMI_BACKEND_URL": f"file://{root / 'backend'}"}
+        yield {"PULUMI_BACKEND_URL": f"file://{root / 'backend'}"}, None
 
 
 def main() -> int:
@@ -94,7 +109,8 @@ def main() -> int:
             "one stack": project(root, "exo-one", 1, customers),
             f"{args.shards} shards": project(root, "exo-shards", args.shards, customers),
         }
-        with backend(args.backend, root) as backend_env:
+        with backend(args.backend, root) as (backend_env, s3_pid):
+            servers = [pid for pid in (sim.process.pid, s3_pid) if pid is not None]
             env = {
                 **backend_env,
                 "PULUMI_CONFIG_PASSPHRASE": "bench",
@@ -108,22 +124,25 @@ def main() -> int:
             for work in layouts.values():
                 driver.run("init", work, env=env)
             phases = ["up", "preview"] + (["destroy"] if args.destroy else [])
-            rows: list[tuple[str, dict[str, tuple[float, int]]]] = []
+            rows: list[tuple[str, dict[str, tuple[float, float, float, int]]]] = []
             for index, phase in enumerate(phases):
                 order = list(layouts.items())
                 if index % 2:
                     order.reverse()
-                results: dict[str, tuple[float, int]] = {}
+                results: dict[str, tuple[float, float, float, int]] = {}
                 for label, work in order:
                     before = sum(sim.stats().values())
+                    cpu, server_cpu = children_cpu(), sum(process_cpu(pid) for pid in servers)
                     start = time.monotonic()
                     outcomes = driver.run(phase, work, parallel=args.parallel, env=env)
                     wall = time.monotonic() - start
+                    cpu = children_cpu() - cpu
+                    server_cpu = sum(process_cpu(pid) for pid in servers) - server_cpu
                     calls = sum(sim.stats().values()) - before
                     print(f"\n{label}, {phase}:\n{driver.table(outcomes, wall)}", flush=True)
                     if not all(o.ok for o in outcomes):
                         return 1
-                    results[label] = (wall, calls)
+                    results[label] = (wall, cpu, server_cpu, calls)
                 rows.append(("preview, unchanged" if phase == "preview" else phase, results))
 
     one, sharded = layouts
@@ -132,11 +151,27 @@ def main() -> int:
         f"simulator latency {args.latency_ms:g} ms, backend {args.backend}"
         + (" (moto on 127.0.0.1)" if args.backend == "s3" else " (local directory)")
     )
-    header = ("phase", f"{one} (s)", f"{sharded} (s)", "factor", f"API calls ({one} / {sharded})")
+    header = (
+        "phase",
+        f"{one}: wall s",
+        f"{sharded}: wall s",
+        "factor",
+        "CPU s (pulumi; servers)",
+        "API calls",
+    )
     table = [header]
     for phase, results in rows:
-        (t1, c1), (tk, ck) = results[one], results[sharded]
-        table.append((phase, f"{t1:.1f}", f"{tk:.1f}", f"{t1 / tk:.2f}x", f"{c1} / {ck}"))
+        (t1, p1, s1, c1), (tk, pk, sk, ck) = results[one], results[sharded]
+        table.append(
+            (
+                phase,
+                f"{t1:.1f}",
+                f"{tk:.1f}",
+                f"{t1 / tk:.2f}x",
+                f"{p1:.0f}; {s1:.0f} / {pk:.0f}; {sk:.0f}",
+                f"{c1} / {ck}",
+            )
+        )
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for number, row in enumerate(table):
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
@@ -144,8 +179,10 @@ def main() -> int:
             print("  ".join("-" * w for w in widths))
     load_after = os.getloadavg()
     print(
-        f"factor: the one stack's wall time over the shards'. Load average (1 min) {load_before[0]:.1f} "
-        f"before, {load_after[0]:.1f} after, on {os.cpu_count()} cores."
+        f"factor: the one stack's wall time over the shards'. CPU: of the pulumi processes (engines, "
+        f"language hosts, providers), then of the simulator and the S3 server; one stack / shards. "
+        f"Load average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after, on "
+        f"{os.cpu_count()} cores."
     )
     return 0
 

@@ -212,6 +212,8 @@ def local_s3_backend(bucket: str = "pulumi-state", *, timeout_s: float = 60.0) -
                 "AWS_REGION": "us-east-1",
                 # moto sends no response checksums; without this, the AWS SDK warns on every read.
                 "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
+                # Not for Pulumi: the server's process, for whoever measures it.
+                "LOCAL_S3_PID": str(server.pid),
             }
         finally:
             server.terminate()
