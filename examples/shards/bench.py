@@ -1,17 +1,24 @@
 """One stack of N customers against K shard stacks of N/K each, side by side in one run.
 
     python bench.py [--customers 400] [--shards 4] [--latency-ms 20] [--backend s3|file]
-                    [--parallel 4] [--destroy]
+                    [--parallel 4] [--destroy] [--no-matrix]
 
-Both layouts run this directory's program (the single stack is the same program with one shard),
-over the same generated customers file, against one local simulator (``--latency-ms`` added to
-every API request) and one backend: an S3-compatible server on 127.0.0.1 (moto, the default), or
-a local directory (``--backend file``). Each phase runs the layouts one after the other, the
-order alternating from phase to phase; the K shards run in parallel through driver.py, at most
-``--parallel`` at once. It prints, per phase, the wall time of each layout, their ratio, and the
-API calls each made; then the load average of the machine, since the shards share its cores.
+Every layout runs this directory's program (the single stack is the same program with one
+shard), over the same generated customers file, against one local simulator (``--latency-ms``
+added to every API request) and one backend: an S3-compatible server on 127.0.0.1 (moto, the
+default), or a local directory (``--backend file``). The layouts, each a project of its own:
 
-`make shards-bench` runs it with the defaults (needs the Pulumi CLI on PATH, as `make` sets it).
+- one stack of N;
+- K shards run in parallel by driver.py, at most ``--parallel`` at once, timed from start to end;
+- the same K shards run one at a time, each alone on the machine, timed by the slowest: what a CI
+  matrix with one runner per shard would take, on runners like this machine.
+
+Each phase runs the layouts one after the other, the order reversed from one phase to the next.
+It prints, per phase, the wall time of each layout and their ratios, the CPU time of the pulumi
+processes and of the two servers, and the API calls; then the machine's load average, since the
+shards share its cores with whatever else runs.
+
+`make shards-bench` runs it (needs the Pulumi CLI on PATH, as `make` sets it).
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ import driver
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, simulator_process
 
 HERE = Path(__file__).resolve().parent
+#: The third layout: the shards one at a time, each alone, timed by the slowest (a CI matrix).
+MATRIX = "shards one at a time"
 KEY, SECRET = "EXObenchshards00000000001", "bench-shards-secret"
 
 
@@ -98,6 +107,13 @@ def main() -> int:
     parser.add_argument("--backend", choices=("s3", "file"), default="s3")
     parser.add_argument("--parallel", type=int, default=driver.DEFAULT_PARALLEL)
     parser.add_argument("--destroy", action="store_true", help="also time the destroy of both layouts")
+    parser.add_argument(
+        "--no-matrix",
+        dest="matrix",
+        action="store_false",
+        help="leave out the third layout: K shards run one at a time, each alone on the machine, as "
+        "the jobs of a CI matrix would run on runners of their own",
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()
@@ -105,10 +121,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="shards-bench-") as tmp, simulator_process(config) as sim:
         root = Path(tmp)
         customers = customers_yaml(args.customers)
+        # label -> (project, shards at once)
         layouts = {
-            "one stack": project(root, "exo-one", 1, customers),
-            f"{args.shards} shards": project(root, "exo-shards", args.shards, customers),
+            "one stack": (project(root, "exo-one", 1, customers), 1),
+            f"{args.shards} shards": (project(root, "exo-shards", args.shards, customers), args.parallel),
         }
+        if args.matrix:
+            layouts[MATRIX] = (project(root, "exo-matrix", args.shards, customers), 1)
         with backend(args.backend, root) as (backend_env, s3_pid):
             servers = [pid for pid in (sim.process.pid, s3_pid) if pid is not None]
             env = {
@@ -121,7 +140,7 @@ def main() -> int:
                 "EXOSCALE_API_SECRET": SECRET,
                 "EXOSCALE_PARTNER_API_ENDPOINT": sim.url,
             }
-            for work in layouts.values():
+            for work, _ in layouts.values():
                 driver.run("init", work, env=env)
             phases = ["up", "preview"] + (["destroy"] if args.destroy else [])
             rows: list[tuple[str, dict[str, tuple[float, float, float, int]]]] = []
@@ -130,12 +149,14 @@ def main() -> int:
                 if index % 2:
                     order.reverse()
                 results: dict[str, tuple[float, float, float, int]] = {}
-                for label, work in order:
+                for label, (work, parallel) in order:
                     before = sum(sim.stats().values())
                     cpu, server_cpu = children_cpu(), sum(process_cpu(pid) for pid in servers)
                     start = time.monotonic()
-                    outcomes = driver.run(phase, work, parallel=args.parallel, env=env)
+                    outcomes = driver.run(phase, work, parallel=parallel, env=env)
                     wall = time.monotonic() - start
+                    if label == MATRIX:  # the runners of a matrix work at once: the slowest job counts
+                        wall = max(o.seconds for o in outcomes)
                     cpu = children_cpu() - cpu
                     server_cpu = sum(process_cpu(pid) for pid in servers) - server_cpu
                     calls = sum(sim.stats().values()) - before
@@ -145,42 +166,34 @@ def main() -> int:
                     results[label] = (wall, cpu, server_cpu, calls)
                 rows.append(("preview, unchanged" if phase == "preview" else phase, results))
 
-    one, sharded = layouts
+    one, sharded = list(layouts)[:2]
     print(
         f"\nN={args.customers} customers, K={args.shards} shards (at most {args.parallel} at once), "
         f"simulator latency {args.latency_ms:g} ms, backend {args.backend}"
         + (" (moto on 127.0.0.1)" if args.backend == "s3" else " (local directory)")
     )
-    header = (
-        "phase",
-        f"{one}: wall s",
-        f"{sharded}: wall s",
-        "factor",
-        "CPU s (pulumi; servers)",
-        "API calls",
-    )
+    header = ["phase", f"{one}: wall s", f"{sharded}: wall s", "factor"]
+    if args.matrix:
+        header += ["slowest shard alone: s", "factor"]
+    header += ["CPU s, pulumi; servers (" + " / ".join(layouts) + ")", "API calls"]
     table = [header]
     for phase, results in rows:
-        (t1, p1, s1, c1), (tk, pk, sk, ck) = results[one], results[sharded]
-        table.append(
-            (
-                phase,
-                f"{t1:.1f}",
-                f"{tk:.1f}",
-                f"{t1 / tk:.2f}x",
-                f"{p1:.0f}; {s1:.0f} / {pk:.0f}; {sk:.0f}",
-                f"{c1} / {ck}",
-            )
-        )
+        t1 = results[one][0]
+        row = [phase, f"{t1:.1f}", f"{results[sharded][0]:.1f}", f"{t1 / results[sharded][0]:.2f}x"]
+        if args.matrix:
+            row += [f"{results[MATRIX][0]:.1f}", f"{t1 / results[MATRIX][0]:.2f}x"]
+        row.append(" / ".join(f"{results[label][1]:.0f}; {results[label][2]:.0f}" for label in layouts))
+        row.append(" / ".join(str(results[label][3]) for label in layouts))
+        table.append(row)
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    for number, row in enumerate(table):
-        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    for number, line in enumerate(table):
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip())
         if number == 0:
             print("  ".join("-" * w for w in widths))
     load_after = os.getloadavg()
     print(
-        f"factor: the one stack's wall time over the shards'. CPU: of the pulumi processes (engines, "
-        f"language hosts, providers), then of the simulator and the S3 server; one stack / shards. "
+        f"factor: the one stack's wall time over the other's. CPU: of the pulumi processes (engines, "
+        f"language hosts, providers), then of the simulator and the S3 server. "
         f"Load average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after, on "
         f"{os.cpu_count()} cores."
     )
