@@ -507,13 +507,12 @@ class DistributorOrganizationProvider(ResourceProvider):
 
     def _list(self, client: PartnerClient, *, fresh: bool = False) -> dict[str, Organization]:
         """The distributor's organizations by id: listed once per process (again if ``fresh``),
-        then kept current with this process's own writes. A copy: the engine's worker threads
-        create in parallel, and iterating the live list while another adds to it would fail."""
+        then kept current with this process's own writes."""
         with self._lock:
             if self._fleet is None or fresh:
                 self._fleet = None
                 self._fleet = {str(org.id): org for org in client.list_organizations()}
-            return dict(self._fleet)
+            return self._fleet
 
     def _remember(self, org: Organization) -> None:
         with self._lock:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pickle
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -244,24 +243,6 @@ def test_a_refresh_of_many_is_one_list(
     assert calls == {"get-distributor-organization": 1, "list-distributor-organizations": 1}
     assert [r.id for r in results] == [c.id for c in created]
     assert results[-1].outs["status"] == "suspended"
-
-
-def test_creates_on_the_engines_worker_threads_share_one_list_safely(
-    simulator: Any, api: PartnerClient
-) -> None:
-    # The engine calls one provider from several threads: each create looks its client id up in the
-    # process's list while others add to it. Every lookup works on a copy of that list.
-    provider = configured(simulator.url)
-    first = provider.create(checked(provider, client_id=f"threads-{uuid.uuid4()}"))
-    seen = provider._list(api)
-    assert first.id in seen
-    provider.create(checked(provider, client_id=f"threads-{uuid.uuid4()}"))
-    assert len(provider._list(api)) == len(seen) + 1  # the process's list grew; the copy did not
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        ids = set(
-            pool.map(lambda n: provider.create(checked(provider, client_id=f"threads-{n}")).id, range(24))
-        )
-    assert len(ids) == 24
 
 
 def test_delete_leaves_an_organization_another_resource_took_over(
