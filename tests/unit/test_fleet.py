@@ -161,3 +161,14 @@ def test_an_unreadable_file(tmp_path: Path) -> None:
 def test_the_error_is_ours_and_shown_by_pulumi_without_a_traceback() -> None:
     assert issubclass(CustomerFileError, ExoDistributorError)
     assert issubclass(CustomerFileError, pulumi.RunError)
+
+
+def test_a_customer_may_name_its_shard(tmp_path: Path) -> None:
+    text = GOOD.replace("    client_id: acme-001\n", "    client_id: acme-001\n    shard: shard-2\n")
+    acme, nordic = load_customers(write(tmp_path, text))
+    assert (acme.shard, nordic.shard) == ("shard-2", None)
+    assert "shard" not in acme.inputs  # not an input of the resource
+    bad = text.replace("    shard: shard-2\n", "    shard: [shard-2]\n")
+    assert problems(tmp_path, bad) == [
+        "customers.yaml:14: customer 'acme': shard must be a single value, not a list or a set of fields"
+    ]
