@@ -2,8 +2,8 @@
 
 ``DistributorOrganization`` is the Pulumi resource; ``get_organization``, ``list_organizations``
 and ``get_organization_usage`` the read-only functions for programs; ``load_customers`` reads a
-fleet's customers file; ``PartnerClient`` is the typed client of the Exoscale Partner API they
-stand on.
+fleet's customers file, which ``shard_customers`` splits over several stacks; ``PartnerClient``
+is the typed client of the Exoscale Partner API they stand on.
 
 A Pulumi program imports this package for the resource alone: the client, its HTTP stack and the
 wire models load on first use (module ``__getattr__``), so a program starts as fast as
@@ -39,6 +39,7 @@ from ._functions import (
 )
 from ._provider import DistributorOrganizationProvider
 from ._resource import BillingAddressArgs, DistributorOrganization
+from ._shards import ShardError, shard_customers, shard_stacks
 
 if _typing.TYPE_CHECKING:
     from ._client import PartnerClient, RetryPolicy
@@ -108,6 +109,7 @@ __all__ = [
     "RateLimitError",
     "RetryPolicy",
     "ServerError",
+    "ShardError",
     "TransportError",
     "UsageLine",
     "UsageLineInfo",
@@ -117,4 +119,6 @@ __all__ = [
     "get_organization_usage",
     "list_organizations",
     "load_customers",
+    "shard_customers",
+    "shard_stacks",
 ]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ._models import BillingAddress, Organization, UsageLine, UsageStatement
 
 __all__ = [
+    "DYNAMIC_RESOURCE_TYPE",
     "BillingAddressInfo",
     "OrganizationInfo",
     "UsageLineInfo",
@@ -30,6 +31,9 @@ __all__ = [
     "organization_info",
     "usage_statement_info",
 ]
+
+#: The type of a DistributorOrganization in a stack's state (a Python dynamic resource).
+DYNAMIC_RESOURCE_TYPE = "pulumi-python:dynamic/exoscale:DistributorOrganization"
 
 _PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 

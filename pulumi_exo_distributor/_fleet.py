@@ -1,7 +1,8 @@
 """A fleet from one file: the customers file a non-engineer edits, read and checked for a program.
 
 The file (YAML) maps a short key per customer, which becomes the resource's Pulumi name, to the
-resource's inputs, plus ``protect`` (default ``true``)::
+resource's inputs, plus ``protect`` (default ``true``) and, for a fleet in several stacks,
+``shard`` (the stack a new customer goes to; see ``shard_customers``)::
 
     customers:
       acme:
@@ -55,6 +56,7 @@ __all__ = [
 CUSTOMERS_KEY = "customers"
 #: What a customer may set besides the resource's inputs.
 PROTECT_KEY = "protect"
+SHARD_KEY = "shard"
 # A customer's key is the resource's Pulumi name: part of its URN, so kept to safe characters.
 _CUSTOMER_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _TRUE, _FALSE = {"true", "yes", "on"}, {"false", "no", "off"}
@@ -99,6 +101,8 @@ class Customer:
     inputs: Mapping[str, Any]
     #: Whether Pulumi refuses to delete or replace it (``protect``, default ``true``).
     protect: bool = True
+    #: The shard (stack) asked for, in a fleet of several stacks (``shard``, default: none).
+    shard: str | None = None
     #: ``FILE:LINE`` of the customer's entry.
     source: str = field(default="", compare=False)
 
@@ -183,13 +187,13 @@ class _Reader:
                 "'.', '_' and '-' (at most 100)",
             )
             return None
-        fields = self.mapping(node, "the customer", (*self.inputs, PROTECT_KEY), key)
+        fields = self.mapping(node, "the customer", (*self.inputs, PROTECT_KEY, SHARD_KEY), key)
         if fields is None:
             return None
         inputs: dict[str, Any] = {}
         lines: dict[str, Node] = {}
         reported: set[str] = set()  # fields already found wrong here: the resource's check would repeat it
-        protect = True
+        protect, shard = True, None
         for name, (_, value_node) in fields.items():
             lines[name] = value_node
             if name == "billing_address":
@@ -213,11 +217,13 @@ class _Reader:
                 if value is not None and value.lower() not in _TRUE | _FALSE:
                     self.problem(value_node, f"protect must be true or false, got {value!r}", key)
                 protect = value is None or value.lower() not in _FALSE
+            elif name == SHARD_KEY:
+                shard = value
             elif value is not None:
                 inputs[name] = value
         if not self.check(key, key_node, inputs, lines, reported) or len(self.problems) > before:
             return None
-        return Customer(key, inputs, protect, f"{self.path}:{key_node.start_mark.line + 1}")
+        return Customer(key, inputs, protect, shard, f"{self.path}:{key_node.start_mark.line + 1}")
 
     def check(
         self, key: str, key_node: Node, inputs: dict[str, Any], lines: Mapping[str, Node], reported: set[str]

@@ -38,6 +38,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ._data import (
+    DYNAMIC_RESOURCE_TYPE,
     OrganizationInfo,
     UsageStatementInfo,
     check_period,
@@ -51,9 +52,6 @@ if TYPE_CHECKING:
     from ._client import PartnerClient
 
 __all__ = ["DYNAMIC_RESOURCE_TYPE", "app", "main"]
-
-#: The type of a DistributorOrganization in a stack's state (a Python dynamic resource).
-DYNAMIC_RESOURCE_TYPE = "pulumi-python:dynamic/exoscale:DistributorOrganization"
 
 # The client id a stack gives an organization that declares none: pulumi:<project>/<stack>/<name>.
 _DERIVED_CLIENT_ID = re.compile(r"pulumi:[^/]+/[^/]+/(?P<name>[^/]+)")

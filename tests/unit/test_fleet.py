@@ -120,7 +120,7 @@ def test_every_problem_at_once_with_file_line_customer_and_field(tmp_path: Path)
         "customers.yaml:16: customer 'globex': billing_address must be a set of `field: value` lines",
         "customers.yaml:17: customer 'globex': the customer: colour is not a field; the fields are "
         "display_name, owner_email, billing_address, client_id, status, deletion_policy, adopt_id, "
-        "allow_replacement, protect",
+        "allow_replacement, protect, shard",
         "customers.yaml:18: customers: acme is written twice (first on line 2)",
         "customers.yaml:20: the key 'bad key!' must start with a letter or a digit and hold only letters, "
         "digits, '.', '_' and '-' (at most 100)",
@@ -161,3 +161,14 @@ def test_an_unreadable_file(tmp_path: Path) -> None:
 def test_the_error_is_ours_and_shown_by_pulumi_without_a_traceback() -> None:
     assert issubclass(CustomerFileError, ExoDistributorError)
     assert issubclass(CustomerFileError, pulumi.RunError)
+
+
+def test_a_customer_may_name_its_shard(tmp_path: Path) -> None:
+    text = GOOD.replace("    client_id: acme-001\n", "    client_id: acme-001\n    shard: shard-2\n")
+    acme, nordic = load_customers(write(tmp_path, text))
+    assert (acme.shard, nordic.shard) == ("shard-2", None)
+    assert "shard" not in acme.inputs  # not an input of the resource
+    bad = text.replace("    shard: shard-2\n", "    shard: [shard-2]\n")
+    assert problems(tmp_path, bad) == [
+        "customers.yaml:14: customer 'acme': shard must be a single value, not a list or a set of fields"
+    ]

@@ -35,6 +35,7 @@ EXPECTED = [
     "RateLimitError",
     "RetryPolicy",
     "ServerError",
+    "ShardError",
     "TransportError",
     "UsageLine",
     "UsageLineInfo",
@@ -44,6 +45,8 @@ EXPECTED = [
     "get_organization_usage",
     "list_organizations",
     "load_customers",
+    "shard_customers",
+    "shard_stacks",
 ]
 
 
