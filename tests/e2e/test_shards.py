@@ -68,9 +68,10 @@ class Fleet:
             stack = auto.Stack.select(
                 name, auto.LocalWorkspace(work_dir=str(self.project), env_vars=self.env)
             )
+            deployment = stack.export_stack().deployment or {}
             found[name] = {
                 r["urn"].rsplit("::", 1)[1]: r["id"]
-                for r in stack.export_stack().deployment.get("resources", [])
+                for r in deployment.get("resources", [])
                 if r["type"] == TYPE
             }
         return found
