@@ -66,24 +66,29 @@ _TRUE, _FALSE = {"true", "yes", "on"}, {"false", "no", "off"}
 OWNER_EMAIL_PLACEHOLDER = "unknown-owner@example.com"
 
 
-class CustomerFileError(ExoDistributorError, pulumi.RunError):
-    """The customers file cannot be used: every problem, each with file, line, customer and field.
+class ProblemsError(ExoDistributorError, pulumi.RunError):
+    """Every problem found before anything is deployed, one line each, after what they are about.
 
     It is a ``pulumi.RunError``, so `pulumi preview` shows the problems without a traceback.
     """
 
-    def __init__(self, path: str, problems: Sequence[str]) -> None:
-        self.path = path
-        #: One line per problem: ``FILE:LINE: customer 'KEY': FIELD ...``.
+    def __init__(self, about: str, problems: Sequence[str]) -> None:
+        #: One line per problem.
         self.problems = list(problems)
         count = len(self.problems)
         super().__init__(
-            f"{path}: {count} problem{'s' if count > 1 else ''}, nothing deployed:\n  "
+            f"{about}: {count} problem{'s' if count > 1 else ''}, nothing deployed:\n  "
             + "\n  ".join(self.problems)
         )
 
 
-CustomerFileError.__module__ = "pulumi_exo_distributor"
+class CustomerFileError(ProblemsError):
+    """The customers file cannot be used: every problem, each with file, line, customer and field
+    (``FILE:LINE: customer 'KEY': FIELD ...``)."""
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        self.path = path
+        super().__init__(path, problems)
 
 
 @dataclass(frozen=True)

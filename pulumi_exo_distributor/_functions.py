@@ -51,10 +51,6 @@ class DistributorFunctionError(ExoDistributorError, pulumi.RunError):
     It is a ``pulumi.RunError``, so `pulumi up` shows its message without a Python traceback.
     """
 
-
-# Shorter name in the engine's output, and importable from there.
-DistributorFunctionError.__module__ = "pulumi_exo_distributor"
-
 # One client (one connection pool) per credentials for the program's process.
 _clients: dict[Credentials, PartnerClient] = {}
 _clients_lock = threading.Lock()

@@ -162,7 +162,9 @@ class DistributorOrganizationProvider(ResourceProvider):
         if _in_dynamic_provider_host():
             # The host reports a failure as `traceback.format_exc()`, and a traceback cannot be
             # shortened once raised through its frames: keep expected failures to their
-            # message. Unexpected ones carry their own traceback (see _guard).
+            # message. Unexpected ones carry their own traceback (see _guard). The SDK has no
+            # per-provider way: this holds for the whole host process, so another dynamic
+            # provider of the same program also reports its failures without frames.
             sys.tracebacklimit = 0
             # The host serves 4 calls at once; let the engine's --parallel decide instead.
             lift_worker_cap()

@@ -35,8 +35,7 @@ from dataclasses import dataclass, field
 import pulumi
 
 from ._data import DYNAMIC_RESOURCE_TYPE
-from ._errors import ExoDistributorError
-from ._fleet import Customer
+from ._fleet import Customer, ProblemsError
 
 __all__ = [
     "SHARD_COUNT_OUTPUT",
@@ -55,23 +54,11 @@ _READ_STACK = "pulumi:pulumi:readStackResourceOutputs"
 _STACK_TYPE = "pulumi:pulumi:Stack"
 
 
-class ShardError(ExoDistributorError, pulumi.RunError):
-    """The shards cannot be deployed as declared: every problem, each naming its customer.
-
-    It is a ``pulumi.RunError``, so `pulumi preview` shows the problems without a traceback.
-    """
+class ShardError(ProblemsError):
+    """The shards cannot be deployed as declared: every problem, each naming its customer."""
 
     def __init__(self, problems: Sequence[str]) -> None:
-        #: One line per problem.
-        self.problems = list(problems)
-        count = len(self.problems)
-        super().__init__(
-            f"shards: {count} problem{'s' if count > 1 else ''}, nothing deployed:\n  "
-            + "\n  ".join(self.problems)
-        )
-
-
-ShardError.__module__ = "pulumi_exo_distributor"
+        super().__init__("shards", problems)
 
 
 @dataclass(frozen=True)

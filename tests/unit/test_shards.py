@@ -104,4 +104,4 @@ def test_every_problem_at_once() -> None:
 def test_the_error_is_the_packages_and_a_run_error() -> None:
     error = ShardError(["x"])
     assert isinstance(error, ExoDistributorError) and isinstance(error, pulumi.RunError)
-    assert type(error).__module__ == "pulumi_exo_distributor"
+    assert str(error) == "shards: 1 problem, nothing deployed:\n  x"
