@@ -51,6 +51,7 @@ class DistributorFunctionError(ExoDistributorError, pulumi.RunError):
     It is a ``pulumi.RunError``, so `pulumi up` shows its message without a Python traceback.
     """
 
+
 # One client (one connection pool) per credentials for the program's process.
 _clients: dict[Credentials, PartnerClient] = {}
 _clients_lock = threading.Lock()
