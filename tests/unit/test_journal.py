@@ -72,6 +72,24 @@ def test_an_unreadable_journal_holds_nothing_and_is_replaced_on_the_next_begin(
     assert CreateJournal(path).holds(SCOPE, "ACME-2")
 
 
+@pytest.mark.parametrize(
+    "scope_value", ["ACME-1, ACME-2", ["ACME-1"], None, 7], ids=["text", "list", "null", "number"]
+)
+def test_a_scope_of_another_shape_holds_nothing_and_never_breaks_a_create(
+    path: Path, scope_value: object
+) -> None:
+    # Written by hand or by another version: a create this stack sent must never be inferred from it
+    # (the organization would be deleted per the program's policy instead of retained).
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({SCOPE: scope_value, OTHER_SCOPE: {"ACME-9": 1.0}}))
+    journal = CreateJournal(path)
+    assert not journal.holds(SCOPE, "ACME-1")
+    journal.begin(SCOPE, "ACME-2")
+    journal.end(SCOPE, "ACME-1")
+    assert journal.holds(SCOPE, "ACME-2")
+    assert journal.holds(OTHER_SCOPE, "ACME-9")
+
+
 def test_a_journal_that_cannot_be_written_never_fails_the_create(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
