@@ -122,6 +122,14 @@ def test_an_endpoint_without_a_host_is_refused(endpoint: str) -> None:
         Credentials.resolve(KEY, SECRET, endpoint, environ={})
 
 
+@pytest.mark.parametrize(
+    "endpoint", ["https://partner.example:port/v1", "https://[::1/v1", "https://partner\x00.example/v1"]
+)
+def test_an_endpoint_that_is_not_a_url_is_a_configuration_error(endpoint: str) -> None:
+    with pytest.raises(ConfigurationError, match="endpoint"):
+        Credentials.resolve(KEY, SECRET, endpoint, environ={})
+
+
 def test_trailing_slashes_are_dropped_from_the_endpoint() -> None:
     assert (
         Credentials.resolve(KEY, SECRET, "https://p.example/v1//", environ={}).endpoint
