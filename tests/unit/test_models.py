@@ -94,6 +94,16 @@ def test_an_address_the_server_stores_otherwise_is_read_as_it_says(
     assert read.model_dump(exclude_none=True) == {**ADDRESS, **kept}
 
 
+def test_an_address_missing_a_field_reads_that_field_as_empty() -> None:
+    partial = {"country": "XX", "city": "Lausanne", "postal-code": 1003, "street-name": ["Rue"]}
+    read = org(**{"billing-address": partial}).billing_address
+    assert read is not None
+    assert (read.country, read.city) == ("XX", "Lausanne")
+    # Never an AttributeError for the command or the functions that print it.
+    assert (read.name, read.postal_code, read.street_name) == ("", "", "")
+    assert (read.building_number, read.address) == (None, None)
+
+
 @pytest.mark.parametrize("stored", ["Rue du Lac 1, Lausanne", ["Acme"], 42])
 def test_an_address_that_is_not_an_object_reads_as_none(stored: object) -> None:
     assert org(**{"billing-address": stored}).billing_address is None
