@@ -32,7 +32,10 @@ def _check_endpoint(endpoint: str) -> str:
     """Return the endpoint without a trailing slash; refuse plain HTTP except on loopback."""
     import httpx  # only when a client is made: programs and checks never need it
 
-    url = httpx.URL(endpoint)
+    try:
+        url = httpx.URL(endpoint)
+    except httpx.InvalidURL as exc:
+        raise ConfigurationError(f"endpoint {endpoint!r} is not a URL: {exc}") from exc
     if url.scheme == "https" or (url.scheme == "http" and is_loopback(url.host)):
         if not url.host:
             raise ConfigurationError(f"endpoint {endpoint!r} has no host")

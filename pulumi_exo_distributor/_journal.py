@@ -56,7 +56,11 @@ class CreateJournal:
             data = json.loads(self.path.read_text())
         except (OSError, ValueError):
             return {}
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        # A scope of another shape (edited by hand, say) holds nothing: a create this stack sent is
+        # never inferred from it, and it never breaks a create.
+        return {scope: ids for scope, ids in data.items() if isinstance(ids, dict)}
 
     def _update(self, change: Callable[[dict[str, dict[str, float]]], object]) -> None:
         with self._lock:

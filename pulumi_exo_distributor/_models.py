@@ -133,7 +133,10 @@ class Organization(_WireModel):
             known = {
                 k: v for k, v in fields.items() if k in BillingAddress.model_fields and isinstance(v, str)
             }
-            return BillingAddress.model_construct(None, **known)
+            # A required field the server leaves out (or sends as no string) reads as empty, never
+            # as a missing attribute.
+            required = {k: "" for k, info in BillingAddress.model_fields.items() if info.is_required()}
+            return BillingAddress.model_construct(None, **{**required, **known})
 
 
 class PurgeResult(_WireModel):
