@@ -58,7 +58,8 @@ reliability: setup
 	@$(ENSURE_PULUMI) && \
 	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/reliability.py
 
-# Fleet scale (scripts/bench.py): ours, the floor and the naive provider side by side, N = 10, 100,
+# Fleet scale: start-up and check cost against the floor (scripts/bench_start.py, a minute), then
+# (scripts/bench.py) ours, the floor and the naive provider side by side, N = 10, 100,
 # 1000 (that one without the state write after every step); BENCH_ARGS passes flags (--reps, --sizes,
 # --variants, --keep-checkpoints ...). About 35 minutes on 2 busy cores.
 BENCH_STAMP := $(VENV)/.bench-installed
@@ -68,6 +69,7 @@ $(BENCH_STAMP): $(STAMP)
 	@touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
+	$(PY) scripts/bench_start.py
 	@$(ENSURE_PULUMI) && \
 	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/bench.py $(BENCH_ARGS)
 

@@ -5,9 +5,9 @@ and ``get_organization_usage`` the read-only functions for programs; ``load_cust
 fleet's customers file, which ``shard_customers`` splits over several stacks; ``PartnerClient``
 is the typed client of the Exoscale Partner API they stand on.
 
-A Pulumi program imports this package for the resource alone: the client, its HTTP stack and the
-wire models load on first use (module ``__getattr__``), so a program starts as fast as
-``import pulumi`` allows.
+Every name but the errors loads on first use (module ``__getattr__``): a program pays for the
+resource alone, the provider host for the provider alone, and neither for the client, its HTTP
+stack and the wire models until an API call needs them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib as _importlib
 import typing as _typing
 
-from ._data import BillingAddressInfo, OrganizationInfo, UsageLineInfo, UsageStatementInfo
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -30,20 +29,18 @@ from ._errors import (
     ServerError,
     TransportError,
 )
-from ._fleet import Customer, CustomerFileError, load_customers
-from ._functions import (
-    DistributorFunctionError,
-    get_organization,
-    get_organization_usage,
-    list_organizations,
-)
-from ._provider import DistributorOrganizationProvider
-from ._resource import BillingAddressArgs, DistributorOrganization
-from ._shards import ShardError, shard_customers, shard_stacks
 
 if _typing.TYPE_CHECKING:
     from ._client import PartnerClient, RetryPolicy
     from ._config import Credentials
+    from ._data import BillingAddressInfo, OrganizationInfo, UsageLineInfo, UsageStatementInfo
+    from ._fleet import Customer, CustomerFileError, load_customers
+    from ._functions import (
+        DistributorFunctionError,
+        get_organization,
+        get_organization_usage,
+        list_organizations,
+    )
     from ._models import (
         BillingAddress,
         Organization,
@@ -53,8 +50,28 @@ if _typing.TYPE_CHECKING:
         UsageLine,
         UsageStatement,
     )
+    from ._provider import DistributorOrganizationProvider
+    from ._resource import BillingAddressArgs, DistributorOrganization
+    from ._shards import ShardError, shard_customers, shard_stacks
 
 _LAZY = {
+    "BillingAddressInfo": "._data",
+    "OrganizationInfo": "._data",
+    "UsageLineInfo": "._data",
+    "UsageStatementInfo": "._data",
+    "Customer": "._fleet",
+    "CustomerFileError": "._fleet",
+    "load_customers": "._fleet",
+    "DistributorFunctionError": "._functions",
+    "get_organization": "._functions",
+    "get_organization_usage": "._functions",
+    "list_organizations": "._functions",
+    "DistributorOrganizationProvider": "._provider",
+    "BillingAddressArgs": "._resource",
+    "DistributorOrganization": "._resource",
+    "ShardError": "._shards",
+    "shard_customers": "._shards",
+    "shard_stacks": "._shards",
     "PartnerClient": "._client",
     "RetryPolicy": "._client",
     "Credentials": "._config",

@@ -1,0 +1,179 @@
+"""Start-up and check cost, ours against the floor (benchmarks/floor.py), side by side.
+
+What each command of a fleet pays before any API call, measured outside the engine so that the
+engine's own noise does not hide it:
+
+- **program import**: a fresh interpreter imports ``pulumi``, then the resource class a program
+  uses (``pulumi_exo_distributor.DistributorOrganization``, or the floor's); the figure is the
+  second import alone, "over ``import pulumi``";
+- **provider start**: a fresh interpreter imports the dynamic-provider host
+  (what ``pulumi/dynamic/__main__.py`` imports), then does what the host does for the first call: decodes the
+  pickled provider as the SDK serialised it, calls ``configure()`` and one ``check()``; the figure
+  is that second part alone, over the host's own import;
+- **check**: in this process, the provider's ``check()`` of one new resource (the bench program's
+  inputs), per call, over blocks of calls.
+
+Fresh interpreters run ours and the floor alternately, ``--reps`` times each; the table gives the
+min and the median, and ours minus the floor. Run by ``make bench`` before the phases, or alone:
+``.venv/bin/python scripts/bench_start.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Each snippet prints one float: the seconds the measured part took.
+_IMPORT = """
+import time
+import pulumi
+t = time.perf_counter()
+{load}
+print(time.perf_counter() - t)
+"""
+_LOAD = {
+    "ours": "import pulumi_exo_distributor; pulumi_exo_distributor.DistributorOrganization",
+    "floor": "from benchmarks.floor import FloorOrganization",
+}
+
+_START = """
+import base64, time
+# What the host (pulumi/dynamic/__main__.py, which serves as soon as it is imported) imports.
+import dill, grpc
+from google.protobuf import empty_pb2
+from pulumi.runtime import configure, proto, rpc
+from pulumi.runtime.proto import provider_pb2_grpc
+from pulumi.dynamic import Config, ConfigureRequest
+blob = {blob!r}
+news = {news!r}
+t = time.perf_counter()
+provider = dill.loads(base64.b64decode(blob))
+provider.configure(ConfigureRequest(config=Config(raw_config={{}}, project_name="bench")))
+provider.check({{}}, news)
+print(time.perf_counter() - t)
+"""
+
+VARIANTS = ("ours", "floor")
+
+
+def news(i: int) -> dict[str, Any]:
+    """What the engine hands check() for the bench program's i-th organization (benchmarks/program.py)."""
+    return {
+        "display_name": f"Customer {i:05d} SA",
+        "owner_email": f"ops@customer{i:05d}.example",
+        "billing_address": {
+            "name": f"Customer {i:05d} SA",
+            "country": "CH",
+            "city": "Lausanne",
+            "postal_code": "1003",
+            "street_name": "Rue de Bourg",
+            "building_number": str(i % 200 + 1),
+        },
+        "status": "active",
+        "default_client_id": f"pulumi:bench/bench/org-{i:05d}",
+    }
+
+
+def provider(variant: str) -> Any:
+    if variant == "ours":
+        from pulumi_exo_distributor import DistributorOrganizationProvider
+
+        return DistributorOrganizationProvider()
+    from benchmarks.floor import FloorProvider
+
+    return FloorProvider()
+
+
+def serialised(variant: str) -> str:
+    """The provider as the SDK puts it in a resource's ``__provider`` property."""
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    blob: str = serialize_provider(provider(variant))
+    return blob
+
+
+def run_fresh(code: str) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True, timeout=120
+    ).stdout
+    return float(out.split()[-1])
+
+
+def interleaved(snippets: dict[str, str], reps: int) -> dict[str, list[float]]:
+    seconds: dict[str, list[float]] = {name: [] for name in snippets}
+    for rep in range(reps):
+        order = list(snippets) if rep % 2 == 0 else list(reversed(snippets))
+        for name in order:
+            seconds[name].append(run_fresh(snippets[name]))
+    return seconds
+
+
+def check_cost(calls: int, blocks: int) -> dict[str, list[float]]:
+    """Seconds per check() call, one figure per block, ours and the floor alternately."""
+    inputs = [news(i) for i in range(calls)]
+    providers = {variant: provider(variant) for variant in VARIANTS}
+    per_call: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
+    for block in range(blocks):
+        order = VARIANTS if block % 2 == 0 else tuple(reversed(VARIANTS))
+        for variant in order:
+            check: Callable[[dict[str, Any], dict[str, Any]], Any] = providers[variant].check
+            started = time.perf_counter()
+            for item in inputs:
+                check({}, dict(item))
+            per_call[variant].append((time.perf_counter() - started) / calls)
+    return per_call
+
+
+def row(what: str, seconds: dict[str, list[float]], goal: str, digits: int = 2) -> str:
+    ours, floor = seconds["ours"], seconds["floor"]
+    figures = (
+        min(ours),
+        statistics.median(ours),
+        min(floor),
+        statistics.median(floor),
+        min(ours) - min(floor),
+        statistics.median(ours) - statistics.median(floor),
+    )
+    cells = [f"{value * 1000:.{digits}f}" for value in figures]
+    cells[4:] = ["+" + cell if not cell.startswith("-") else cell for cell in cells[4:]]
+    return f"| {what} | {' | '.join(cells)} | {goal} |"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--reps", type=int, default=15, help="fresh interpreters per variant (default 15)")
+    parser.add_argument("--calls", type=int, default=1000, help="check() calls per block (default 1000)")
+    parser.add_argument("--blocks", type=int, default=10, help="blocks of calls per variant (default 10)")
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT))
+    imports = interleaved({v: _IMPORT.format(load=_LOAD[v]) for v in VARIANTS}, args.reps)
+    starts = interleaved({v: _START.format(blob=serialised(v), news=news(0)) for v in VARIANTS}, args.reps)
+    checks = check_cost(args.calls, args.blocks)
+
+    with open("/proc/loadavg", encoding="ascii") as loadavg:
+        load = " ".join(loadavg.read().split()[:3])
+    print(
+        f"Start-up and check, ours against the floor: {args.reps} fresh interpreters each, "
+        f"{args.blocks} blocks of {args.calls} checks each; load average {load}; milliseconds."
+    )
+    print()
+    header = ("what", "ours min", "ours median", "floor min", "floor median", "ours - floor, of mins")
+    print("| " + " | ".join((*header, "of medians", "goal")) + " |")
+    print("| --- " * (len(header) + 2) + "|")
+    print(row("program import, over `import pulumi`", imports, "ours ≤ 100"))
+    print(row("provider start: unpickle, configure, first check", starts, "ours - floor ≤ 100"))
+    print(row("check() of one new resource, per call", checks, "ours - floor ≤ 1", digits=3))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
