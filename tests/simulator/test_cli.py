@@ -29,7 +29,7 @@ from pulumi_exo_distributor.simulator.__main__ import build_parser, flags_markdo
 from pulumi_exo_distributor.simulator._options import Setting
 from pulumi_exo_distributor.simulator._settings import all_settings, config_settings
 
-from .conftest import ALICE, kwargs_of, valid_body
+from .conftest import ALICE, kwargs_of, names, valid_body
 
 MODULE = [sys.executable, "-m", "pulumi_exo_distributor.simulator"]
 
@@ -105,42 +105,40 @@ def test_a_bad_flag_is_a_usage_error_of_the_command() -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "fragment"),
+    ("args", "named"),
     [
         (["--port", "70000"], "--port"),
         (["--port", "x"], "--port"),
         (["--fault-rate", "1.5"], "--fault-rate"),
-        (["--fault-kinds", "429,teapot"], "teapot"),
-        (["--credential", "no-colon"], "KEY:SECRET"),
-        (["--credential", "EXOa:"], "secret"),
-        (["--credential", "a,b:secret"], "invalid API key"),
-        (["--credential", "EXOa:s", "--credential", "EXOa:t"], "twice"),
+        (["--fault-kinds", "429,teapot"], "--fault-kinds"),
+        (["--credential", "no-colon"], "--credential"),
+        (["--credential", "EXOa:"], "--credential"),
+        (["--credential", "a,b:secret"], "--credential"),
+        (["--credential", "EXOa:s", "--credential", "EXOa:t"], "credentials"),
         (["--initial-status", "suspended"], "--initial-status"),
         (["--purge-delay-s", "-1"], "--purge-delay-s"),
         (["--latency-ms", "nan"], "--latency-ms"),
         (["--unknown-fields", "maybe"], "--unknown-fields"),
         (["--max-expiry-s", "0"], "--max-expiry-s"),
         (["--seed", "x"], "--seed"),
-        (["--no-such-flag"], "unrecognized"),
+        (["--no-such-flag"], "--no-such-flag"),
         (["--host", "192.0.2.1"], "--allow-remote"),
         (["--host", "example.com"], "--allow-remote"),
     ],
 )
-def test_bad_flags_are_usage_errors(
-    args: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_flags_are_usage_errors(args: list[str], named: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["--port", "0", *args])
     assert info.value.code == 2
     captured = capsys.readouterr()
-    assert fragment in captured.err
+    assert names(captured.err, named), captured.err
     assert captured.out == ""
 
 
 def test_a_busy_port_is_a_clear_error(sim: RunningSimulator, capsys: pytest.CaptureFixture[str]) -> None:
     port = sim.url.split(":")[2].split("/")[0]
     assert main(["--port", port, "--credential", "EXOa:s"]) == 1
-    assert "cannot listen" in capsys.readouterr().err
+    assert f":{port}" in capsys.readouterr().err
 
 
 #: A value other than the default for every field of SimulatorConfig.
@@ -274,9 +272,9 @@ def test_stats_endpoints(sim: RunningSimulator) -> None:
     assert stats.status_code == 200
     assert stats.headers["content-type"] == "application/json"
     assert set(stats.json()) == {"operations"}
-    assert requests.post(sim.root_url + "/_sim/reset-stats", timeout=10).json() == {
-        "message": "statistics reset"
-    }
+    reset = requests.post(sim.root_url + "/_sim/reset-stats", timeout=10)
+    assert reset.status_code == 200
+    assert isinstance(reset.json()["message"], str)
     wrong = requests.post(sim.root_url + "/_sim/stats", timeout=10)
     assert wrong.status_code == 405
     assert "message" in json.loads(wrong.text)

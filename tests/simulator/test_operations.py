@@ -11,7 +11,7 @@ from exoscale.api.partner import Client
 
 from pulumi_exo_distributor.simulator import RunningSimulator, SimulatorConfig, run_simulator
 
-from .conftest import ALICE, BOB, OPERATIONS, assert_conforms, kwargs_of, valid_body
+from .conftest import ALICE, BOB, OPERATIONS, assert_conforms, kwargs_of, names, valid_body
 
 UUID_NOBODY_HAS = "00000000-0000-4000-8000-000000000000"
 
@@ -117,7 +117,7 @@ def test_unknown_or_malformed_ids_are_404(client: Client, operation: str, call: 
         getattr(client, call)(id=org_id)
     assert info.value.response.status_code == 404
     assert_conforms(operation, 404, info.value.response.json())
-    assert "not found" in info.value.response.json()["message"]
+    assert names(info.value.response.json()["message"], org_id), info.value.response.text
 
 
 FOREIGN_CALLS = [

@@ -50,20 +50,20 @@ def test_the_secret_never_shows() -> None:
 
 
 @pytest.mark.parametrize(
-    ("options", "fragment"),
+    ("options", "field"),
     [
         ({"fault_rate": 2.0}, "fault_rate"),
-        ({"fault_kinds": ("404",)}, "unknown fault kinds"),
-        ({"fault_rate": 0.5, "fault_kinds": ()}, "at least one fault kind"),
+        ({"fault_kinds": ("404",)}, "fault_kinds"),
+        ({"fault_rate": 0.5, "fault_kinds": ()}, "fault_kinds"),
         ({"initial_status": "suspended"}, "initial_status"),
         ({"purge_delay_s": -1.0}, "purge_delay_s"),
         ({"slow_s": float("inf")}, "slow_s"),
         ({"max_body_bytes": 0}, "max_body_bytes"),
-        ({"credentials": (Credential("EXOa", "x"), Credential("EXOa", "y"))}, "twice"),
+        ({"credentials": (Credential("EXOa", "x"), Credential("EXOa", "y"))}, "credentials"),
     ],
 )
-def test_config_is_checked(options: dict[str, Any], fragment: str) -> None:
-    with pytest.raises(ValueError, match=fragment):
+def test_config_is_checked_naming_the_field(options: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValueError, match=f"^{field}: "):
         SimulatorConfig(**options)
 
 
