@@ -46,10 +46,6 @@ def header_for(
     return authorization_header(key, sign(secret, method, path, body, query or {}, expires))
 
 
-def test_the_official_client_is_accepted(client: Client) -> None:
-    assert "organizations" in client.list_distributor_organizations()
-
-
 def test_a_signed_query_string_is_accepted(
     http: requests.Session, sim: RunningSimulator, org: dict[str, Any]
 ) -> None:
