@@ -162,7 +162,7 @@ def test_delayed_purge_is_202_and_the_organization_goes_at_the_deadline() -> Non
     with run_simulator(config, clock=clock) as sim:
         client = Client(ALICE.key, ALICE.secret, url=sim.url)
         org = client.create_distributor_organization(**kwargs_of(valid_body()))
-        call(client, "terminate", org["id"])
+        terminated = call(client, "terminate", org["id"])
         response = schedule_purge(client, sim.url, org["id"])
         assert response.status_code == 202
         assert_conforms("schedule-purge-distributor-organization", 202, response.json())
@@ -174,7 +174,7 @@ def test_delayed_purge_is_202_and_the_organization_goes_at_the_deadline() -> Non
         again = schedule_purge(client, sim.url, org["id"])
         assert again.status_code == 202
         assert again.json() == response.json()  # the same deadline: a retry does not postpone it
-        assert call(client, "terminate", org["id"])  # still idempotent
+        assert call(client, "terminate", org["id"]) == terminated  # still idempotent
         clock.advance(0.999)
         assert status_of(client, org["id"]) == "terminated"
         clock.advance(0.001)  # the deadline itself

@@ -24,6 +24,7 @@ from .conftest import (
     assert_conforms,
     kwargs_of,
     names,
+    outside_lengths_once_tidied,
     resolve,
     valid_body,
 )
@@ -223,7 +224,11 @@ ADDRESS_STRINGS = st.text(st.sampled_from(" \t\nabcXYZ-1ßçé"), max_size=12)
 )
 def test_normalisation_is_idempotent_and_keeps_within_the_document(address: dict[str, str]) -> None:
     result, errors = normalize_address(address)
-    if errors:
+    refused = outside_lengths_once_tidied(address)
+    if errors or refused:
+        # Refused exactly when a field ends up outside the document's lengths, naming each.
+        assert refused, errors
+        assert all(names("; ".join(errors), field) for field in refused), (refused, errors)
         return
     assert normalize_address(result) == (result, [])
     for key, value in result.items():
