@@ -25,6 +25,7 @@ from pulumi_exo_distributor.simulator import (
     SimulatorConfig,
     run_simulator,
 )
+from pulumi_exo_distributor.simulator._normalize import tidy
 
 ALICE = Credential("EXOalice0000000000000000001", "alice-secret")
 BOB = Credential("EXObob000000000000000000002", "bob-secret")
@@ -109,6 +110,36 @@ def assert_conforms(
         allowed = (400, 403, 404, 405, 409, 413, 429) if rate_limited else (400, 403, 404, 405, 409, 413)
         assert status in allowed, f"{operation_id} answered {status}: {body}"
         jsonschema.Draft202012Validator(ERROR_SCHEMA).validate(body)
+
+
+def names(message: str, field: str) -> bool:
+    """Whether an error ``message`` names ``field``, a dotted path such as ``billing-address.name``:
+    each part as a whole word, not inside a longer name (``name`` in ``display-name`` does not count).
+
+    The real API's wording is unknown, so tests of errors hold the simulator to what a user relies
+    on (the status, and which field is wrong), never to its sentences.
+    """
+    return all(re.search(rf"(?<![\w-]){re.escape(part)}(?![\w-])", message) for part in field.split("."))
+
+
+#: The billing-address of organization-input, as the document has it.
+ADDRESS_SCHEMA: dict[str, Any] = resolve(
+    SPEC["paths"]["/distributor/organization"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+)["properties"]["billing-address"]
+
+
+def outside_lengths_once_tidied(address: Mapping[str, Any]) -> list[str]:
+    """The fields of ``address`` whose length, once white space is trimmed and collapsed (what
+    ``--normalize`` stores), is outside what the document allows: the ones such a simulator must
+    refuse, by name."""
+    return [
+        f"billing-address.{key}"
+        for key, schema in ADDRESS_SCHEMA["properties"].items()
+        if isinstance(address.get(key), str)
+        and not schema.get("minLength", 0)
+        <= len(tidy(address[key]))
+        <= schema.get("maxLength", len(address[key]))
+    ]
 
 
 def valid_body(**overrides: Any) -> dict[str, Any]:

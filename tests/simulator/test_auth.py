@@ -14,15 +14,17 @@ from exoscale_auth import ExoscaleV2Auth
 from pulumi_exo_distributor._signing import authorization_header, sign
 from pulumi_exo_distributor.simulator import RunningSimulator
 
-from .conftest import ALICE, assert_conforms, expiring, valid_body
+from .conftest import ALICE, assert_conforms, expiring, names, valid_body
 
 LIST = "list-distributor-organizations"
 
 
-def forbidden(response: requests.Response, fragment: str) -> None:
+def forbidden(response: requests.Response, part: str) -> None:
+    """403, as the document says of authentication failures, naming ``part``: the header, the
+    pragma or the key that is wrong (the wording around it is the simulator's own)."""
     assert response.status_code == 403, response.text
     assert_conforms(LIST, 403, response.json())
-    assert fragment in response.json()["message"]
+    assert names(response.json()["message"], part), response.text
 
 
 def list_url(sim: RunningSimulator) -> str:
@@ -42,10 +44,6 @@ def header_for(
 ) -> str:
     expires = int(time.time()) + 600 if expires is None else expires
     return authorization_header(key, sign(secret, method, path, body, query or {}, expires))
-
-
-def test_the_official_client_is_accepted(client: Client) -> None:
-    assert "organizations" in client.list_distributor_organizations()
 
 
 def test_a_signed_query_string_is_accepted(
@@ -74,49 +72,49 @@ def test_a_signed_body_is_accepted(http: requests.Session, sim: RunningSimulator
 
 
 def test_missing_header(sim: RunningSimulator) -> None:
-    forbidden(requests.get(list_url(sim)), "missing Authorization header")
+    forbidden(requests.get(list_url(sim)), "Authorization")
 
 
 def test_the_official_client_with_a_wrong_secret_is_refused(sim: RunningSimulator) -> None:
     client = Client(ALICE.key, "not-the-secret", url=sim.url)
     with pytest.raises(ExoscaleAPIAuthException) as info:
         client.list_distributor_organizations()
-    forbidden(info.value.response, "signature mismatch")
+    forbidden(info.value.response, "signature")
 
 
 @pytest.mark.parametrize(
-    ("header", "fragment"),
+    ("header", "part"),
     [
-        ("Bearer abc", "must use the EXO2-HMAC-SHA256 scheme"),
-        ("EXO2-HMAC-SHA256", "must use the EXO2-HMAC-SHA256 scheme"),
-        ("EXO2-HMAC-SHA256 credential=EXOx,expires=1", "lacks signature="),
-        ("EXO2-HMAC-SHA256 credential=EXOx,signature=abc", "lacks expires="),
-        ("EXO2-HMAC-SHA256 expires=1,signature=abc", "lacks credential="),
-        ("EXO2-HMAC-SHA256 credential,expires=1,signature=abc", "malformed Authorization pragma"),
+        pytest.param("Bearer abc", "EXO2-HMAC-SHA256", id="another-scheme"),
+        pytest.param("EXO2-HMAC-SHA256", "EXO2-HMAC-SHA256", id="scheme-alone"),
+        pytest.param("EXO2-HMAC-SHA256 credential=EXOx,expires=1", "signature", id="no-signature"),
+        pytest.param("EXO2-HMAC-SHA256 credential=EXOx,signature=abc", "expires", id="no-expires"),
+        pytest.param("EXO2-HMAC-SHA256 expires=1,signature=abc", "credential", id="no-credential"),
+        pytest.param(
+            "EXO2-HMAC-SHA256 credential,expires=1,signature=abc", "Authorization", id="bare-pragma"
+        ),
     ],
 )
-def test_malformed_headers(sim: RunningSimulator, header: str, fragment: str) -> None:
-    forbidden(requests.get(list_url(sim), headers={"Authorization": header}), fragment)
+def test_malformed_headers(sim: RunningSimulator, header: str, part: str) -> None:
+    forbidden(requests.get(list_url(sim), headers={"Authorization": header}), part)
 
 
 def test_expires_must_be_a_timestamp(sim: RunningSimulator) -> None:
     header = header_for(sim).replace("expires=", "expires=soon")
-    forbidden(
-        requests.get(list_url(sim), headers={"Authorization": header}), "expires= is not a UNIX timestamp"
-    )
+    forbidden(requests.get(list_url(sim), headers={"Authorization": header}), "expires")
 
 
 def test_unknown_key(sim: RunningSimulator) -> None:
     header = header_for(sim, key="EXOnobody", secret="whatever")
-    forbidden(requests.get(list_url(sim), headers={"Authorization": header}), "unknown API key")
+    forbidden(requests.get(list_url(sim), headers={"Authorization": header}), "EXOnobody")
 
 
 def test_expired_signature(sim: RunningSimulator) -> None:
-    forbidden(requests.get(list_url(sim), auth=expiring(-5)), "expired")
+    forbidden(requests.get(list_url(sim), auth=expiring(-5)), "signature")
 
 
 def test_signature_expiring_too_late(sim: RunningSimulator) -> None:
-    forbidden(requests.get(list_url(sim), auth=expiring(2 * 3600)), "too far in the future")
+    forbidden(requests.get(list_url(sim), auth=expiring(2 * 3600)), "signature")
 
 
 def test_an_expiry_within_the_hour_is_fine(sim: RunningSimulator) -> None:
@@ -126,12 +124,12 @@ def test_an_expiry_within_the_hour_is_fine(sim: RunningSimulator) -> None:
 def test_a_signature_for_another_path_is_refused(sim: RunningSimulator) -> None:
     # Signed without the /v1.alpha prefix: the server signs the full path.
     header = header_for(sim, path="/distributor/organization")
-    forbidden(requests.get(list_url(sim), headers={"Authorization": header}), "signature mismatch")
+    forbidden(requests.get(list_url(sim), headers={"Authorization": header}), "signature")
 
 
 def test_a_signature_for_another_method_is_refused(sim: RunningSimulator) -> None:
     header = header_for(sim, method="POST")
-    forbidden(requests.get(list_url(sim), headers={"Authorization": header}), "signature mismatch")
+    forbidden(requests.get(list_url(sim), headers={"Authorization": header}), "signature")
 
 
 def test_a_tampered_body_is_refused(sim: RunningSimulator) -> None:
@@ -142,7 +140,7 @@ def test_a_tampered_body_is_refused(sim: RunningSimulator) -> None:
         data=b'{"display-name": "b"}',
         headers={"Authorization": header, "Content-Type": "application/json"},
     )
-    forbidden(response, "signature mismatch")
+    forbidden(response, "signature")
 
 
 def test_unsigned_query_parameters_are_refused(sim: RunningSimulator, org: dict[str, Any]) -> None:
@@ -162,7 +160,7 @@ def test_a_tampered_query_value_is_refused(sim: RunningSimulator, org: dict[str,
         params={"period": "2020-02"},
         headers={"Authorization": header},
     )
-    forbidden(response, "signature mismatch")
+    forbidden(response, "signature")
 
 
 def test_signed_query_args_naming_other_parameters_are_refused(
@@ -182,7 +180,7 @@ def test_signed_query_args_naming_other_parameters_are_refused(
 
 def test_every_path_under_the_prefix_needs_a_signature(sim: RunningSimulator, http: requests.Session) -> None:
     unsigned = requests.get(sim.url + "/no/such/thing")
-    forbidden(unsigned, "missing Authorization header")
+    forbidden(unsigned, "Authorization")
     signed = http.get(sim.url + "/no/such/thing")
     assert signed.status_code == 404
     assert_conforms(LIST, 404, signed.json())

@@ -48,7 +48,6 @@ def assert_limited(response: requests.Response, retry_after: str | None) -> None
     assert response.headers["content-type"] == "application/json"
     assert_conforms(LIST, response.status_code, response.json(), rate_limited=True)
     assert response.status_code == 429
-    assert "rate limit" in response.json()["message"]
     assert response.headers.get("retry-after") == retry_after
 
 
@@ -123,10 +122,7 @@ def test_retry_after_can_be_left_out_of_limits_and_faults(header: bool) -> None:
         credentials=(ALICE,), fault_rate=1.0, fault_kinds=("429",), retry_after_header=header
     )
     with run_simulator(faults) as sim, session() as http:
-        response = list_status(http, sim)
-        assert response.status_code == 429
-        assert response.json() == {"message": "simulated fault: too many requests"}
-        assert response.headers.get("retry-after") == ("1" if header else None)
+        assert_limited(list_status(http, sim), retry_after="1" if header else None)
 
 
 def test_the_official_client_sees_a_429() -> None:

@@ -15,7 +15,7 @@ from exoscale.api.partner import Client
 from pulumi_exo_distributor.simulator import ManualClock, RunningSimulator
 from pulumi_exo_distributor.simulator._usage import VAT_RATES, usage_statements
 
-from .conftest import assert_conforms, kwargs_of, valid_body
+from .conftest import assert_conforms, kwargs_of, names, valid_body
 
 USAGE = "list-distributor-organization-usage"
 
@@ -132,7 +132,7 @@ def test_a_bad_period_is_400_naming_it(client: Client, org: dict[str, Any], peri
         client.list_distributor_organization_usage(id=org["id"], period=period)
     assert info.value.response.status_code == 400
     assert_conforms(USAGE, 400, info.value.response.json())
-    assert info.value.response.json()["message"].startswith("period:")
+    assert names(info.value.response.json()["message"], "period"), info.value.response.text
 
 
 def test_period_given_twice_is_400(
@@ -141,7 +141,8 @@ def test_period_given_twice_is_400(
     url = sim.url + f"/distributor/organization/{org['id']}/usage?period=2024-01&period=2024-02"
     response = http.get(url)
     assert response.status_code == 400
-    assert response.json()["message"].startswith("period:")
+    assert_conforms(USAGE, 400, response.json())
+    assert names(response.json()["message"], "period"), response.text
 
 
 def test_a_bad_period_for_an_unknown_organization(client: Client) -> None:
@@ -149,3 +150,4 @@ def test_a_bad_period_for_an_unknown_organization(client: Client) -> None:
     with pytest.raises(ExoscaleAPIClientException) as info:
         client.list_distributor_organization_usage(id="00000000-0000-4000-8000-000000000000", period="x")
     assert info.value.response.status_code == 400
+    assert names(info.value.response.json()["message"], "period"), info.value.response.text

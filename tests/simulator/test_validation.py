@@ -12,7 +12,7 @@ from exoscale.api.partner import Client
 
 from pulumi_exo_distributor.simulator import RunningSimulator, SimulatorConfig, run_simulator
 
-from .conftest import ALICE, assert_conforms, kwargs_of, valid_body
+from .conftest import ALICE, assert_conforms, kwargs_of, names, valid_body
 
 CREATE = "create-distributor-organization"
 
@@ -35,69 +35,70 @@ def create_error(client: Client, body: dict[str, Any]) -> tuple[int, str]:
     return response.status_code, response.json()["message"]
 
 
-# (body overrides, expected message fragment)
+# (rule, body overrides, the field the error must name): one case per rule of the document, each
+# a distinct limit or type. The wording of the message is the simulator's own and is not checked.
 INVALID = [
-    ({"display-name": None}, "display-name: is required"),
-    ({"display-name": ""}, "display-name: must be between 1 and 191 characters (got 0)"),
-    ({"display-name": "x" * 192}, "display-name: must be between 1 and 191 characters (got 192)"),
-    ({"display-name": 42}, "display-name: must be a string, not a number"),
-    ({"owner-email": None}, "owner-email: is required"),
-    ({"owner-email": ""}, "owner-email: must be between 1 and 75 characters (got 0)"),
-    ({"owner-email": "a" * 64 + "@example.com"}, "owner-email: must be between 1 and 75 characters (got 76)"),
-    ({"owner-email": ["a@b.c"]}, "owner-email: must be a string, not an array"),
-    ({"client-id": "c" * 192}, "client-id: must be at most 191 characters (got 192)"),
-    ({"client-id": True}, "client-id: must be a string, not a boolean"),
-    ({"billing-address": None}, "billing-address: is required"),
-    ({"billing-address": "Rue du Lac 12"}, "billing-address: must be an object, not a string"),
-    ({"billing-address": address(name=None)}, "billing-address.name: is required"),
-    ({"billing-address": address(name="")}, "billing-address.name: must not be empty (got 0)"),
-    ({"billing-address": address(country=None)}, "billing-address.country: is required"),
+    ("display-name-missing", {"display-name": None}, "display-name"),
+    ("display-name-empty", {"display-name": ""}, "display-name"),
+    ("display-name-too-long", {"display-name": "x" * 192}, "display-name"),
+    ("display-name-not-a-string", {"display-name": 42}, "display-name"),
+    ("owner-email-missing", {"owner-email": None}, "owner-email"),
+    ("owner-email-empty", {"owner-email": ""}, "owner-email"),
+    ("owner-email-too-long", {"owner-email": "a" * 64 + "@example.com"}, "owner-email"),
+    ("owner-email-not-a-string", {"owner-email": ["a@b.c"]}, "owner-email"),
+    ("client-id-too-long", {"client-id": "c" * 192}, "client-id"),
+    ("client-id-not-a-string", {"client-id": True}, "client-id"),
+    ("billing-address-missing", {"billing-address": None}, "billing-address"),
+    ("billing-address-not-an-object", {"billing-address": "Rue du Lac 12"}, "billing-address"),
+    ("name-missing", {"billing-address": address(name=None)}, "billing-address.name"),
+    ("name-empty", {"billing-address": address(name="")}, "billing-address.name"),
+    ("country-missing", {"billing-address": address(country=None)}, "billing-address.country"),
+    ("country-too-short", {"billing-address": address(country="C")}, "billing-address.country"),
+    ("country-too-long", {"billing-address": address(country="CHE")}, "billing-address.country"),
+    ("country-not-a-string", {"billing-address": address(country=41)}, "billing-address.country"),
+    ("city-missing", {"billing-address": address(city=None)}, "billing-address.city"),
+    ("city-empty", {"billing-address": address(city="")}, "billing-address.city"),
+    ("city-too-long", {"billing-address": address(city="x" * 256)}, "billing-address.city"),
     (
-        {"billing-address": address(country="C")},
-        "billing-address.country: must be exactly 2 characters (got 1)",
+        "postal-code-missing",
+        {"billing-address": address(**{"postal-code": None})},
+        "billing-address.postal-code",
     ),
     (
-        {"billing-address": address(country="CHE")},
-        "billing-address.country: must be exactly 2 characters (got 3)",
-    ),
-    ({"billing-address": address(country=41)}, "billing-address.country: must be a string, not a number"),
-    ({"billing-address": address(city=None)}, "billing-address.city: is required"),
-    (
-        {"billing-address": address(city="")},
-        "billing-address.city: must be between 1 and 255 characters (got 0)",
-    ),
-    (
-        {"billing-address": address(city="x" * 256)},
-        "billing-address.city: must be between 1 and 255 characters (got 256)",
-    ),
-    ({"billing-address": address(**{"postal-code": None})}, "billing-address.postal-code: is required"),
-    (
+        "postal-code-too-long",
         {"billing-address": address(**{"postal-code": "9" * 81})},
-        "billing-address.postal-code: must be between 1 and 80 characters (got 81)",
+        "billing-address.postal-code",
     ),
-    ({"billing-address": address(**{"street-name": None})}, "billing-address.street-name: is required"),
     (
+        "street-name-missing",
+        {"billing-address": address(**{"street-name": None})},
+        "billing-address.street-name",
+    ),
+    (
+        "street-name-empty",
         {"billing-address": address(**{"street-name": ""})},
-        "billing-address.street-name: must not be empty (got 0)",
+        "billing-address.street-name",
     ),
     (
+        "building-number-too-long",
         {"billing-address": address(**{"building-number": "1" * 256})},
-        "billing-address.building-number: must be at most 255 characters (got 256)",
+        "billing-address.building-number",
     ),
-    ({"billing-address": address(address="")}, "billing-address.address: must not be empty (got 0)"),
-    (
-        {"billing-address": address(address={"line": 1})},
-        "billing-address.address: must be a string, not an object",
-    ),
-    ({"billing-address": address(street="Main")}, "billing-address.street: unknown field"),
+    ("address-empty", {"billing-address": address(address="")}, "billing-address.address"),
+    ("address-not-a-string", {"billing-address": address(address={"line": 1})}, "billing-address.address"),
+    ("unknown-address-field", {"billing-address": address(street="Main")}, "billing-address.street"),
 ]
 
 
-@pytest.mark.parametrize(("overrides", "message"), INVALID, ids=[message for _, message in INVALID])
-def test_each_rule_is_enforced_and_named(client: Client, overrides: dict[str, Any], message: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "field"), [case[1:] for case in INVALID], ids=[case[0] for case in INVALID]
+)
+def test_each_rule_is_enforced_and_names_the_field(
+    client: Client, overrides: dict[str, Any], field: str
+) -> None:
     status, text = create_error(client, valid_body(**overrides))
     assert status == 400
-    assert message in text
+    assert names(text, field), text
 
 
 @pytest.mark.parametrize(
@@ -121,20 +122,25 @@ def test_boundaries_are_accepted(client: Client, overrides: dict[str, Any]) -> N
 
 
 def test_every_problem_is_reported_at_once(client: Client) -> None:
-    _, text = create_error(client, {"display-name": "", "billing-address": {"country": "CHE"}})
-    for fragment in (
-        "display-name:",
-        "owner-email: is required",
-        "billing-address.name: is required",
-        "billing-address.country:",
-        "billing-address.city: is required",
+    status, text = create_error(client, {"display-name": "", "billing-address": {"country": "CHE"}})
+    assert status == 400
+    for field in (
+        "display-name",
+        "owner-email",
+        "billing-address.name",
+        "billing-address.country",
+        "billing-address.city",
+        "billing-address.postal-code",
+        "billing-address.street-name",
     ):
-        assert fragment in text
+        assert names(text, field), (field, text)
 
 
-def test_null_is_a_wrong_type(client: Client) -> None:
-    _, text = create_error(client, valid_body(**{"client-id": None}) | {"client-id": None})
-    assert "client-id: must be a string, not null" in text
+def test_null_is_a_wrong_type_not_an_absent_field(client: Client) -> None:
+    # client-id may be left out (test_operations), but null is not a string.
+    status, text = create_error(client, valid_body(**{"client-id": None}) | {"client-id": None})
+    assert status == 400
+    assert names(text, "client-id"), text
 
 
 def test_unknown_top_level_fields_are_rejected(http: requests.Session, sim: RunningSimulator) -> None:
@@ -142,7 +148,9 @@ def test_unknown_top_level_fields_are_rejected(http: requests.Session, sim: Runn
     response = http.post(sim.url + "/distributor/organization", json=valid_body(status="active", id="x"))
     assert response.status_code == 400
     assert_conforms(CREATE, 400, response.json())
-    assert response.json()["message"] == "id: unknown field; status: unknown field"
+    message = response.json()["message"]
+    assert names(message, "id"), message
+    assert names(message, "status"), message
 
 
 def test_unknown_fields_can_be_ignored(http: requests.Session) -> None:
@@ -164,29 +172,35 @@ def post(
     return http.post(sim.url + "/distributor/organization", data=data, headers=headers)
 
 
+# (what is wrong, the body, the field the error must name or None when it is the whole body)
+NOT_AN_ORGANIZATION = [
+    ("empty", b"", None),
+    ("truncated", b"{", None),
+    ("single-quoted", b"{'display-name': 'x'}", None),
+    ("not-utf-8", b"\xff\xfe{}", None),
+    ("nested-too-deep", b"[" * 100_00 + b"]" * 100_00, None),
+    ("number-too-long", b'{"display-name": 1' + b"0" * 5000 + b"}", None),
+    ("an-array", b"[]", None),
+    ("null", b"null", None),
+    ("a-string", b'"text"', None),
+    ("nan-for-a-string", b'{"display-name": NaN}', "display-name"),
+    ("lone-surrogate", b'{"display-name": "\\ud800"}', "display-name"),
+]
+
+
 @pytest.mark.parametrize(
-    ("data", "fragment"),
-    [
-        (b"", "body: malformed JSON"),
-        (b"{", "body: malformed JSON"),
-        (b"{'display-name': 'x'}", "body: malformed JSON"),
-        (b"\xff\xfe{}", "body: malformed JSON"),
-        (b"[" * 100_00 + b"]" * 100_00, "body: malformed JSON"),
-        (b"[]", "body: must be an object, not an array"),
-        (b"null", "body: must be an object, not null"),
-        (b'"text"', "body: must be an object, not a string"),
-        (b'{"display-name": NaN}', "display-name: must be a string, not a number"),
-        (b'{"display-name": "\\ud800"}', "display-name: must be valid Unicode"),
-        (b'{"display-name": 1' + b"0" * 5000 + b"}", "body: malformed JSON"),
-    ],
+    ("data", "field"),
+    [case[1:] for case in NOT_AN_ORGANIZATION],
+    ids=[case[0] for case in NOT_AN_ORGANIZATION],
 )
 def test_bodies_that_are_not_an_organization_are_400(
-    http: requests.Session, sim: RunningSimulator, data: bytes, fragment: str
+    http: requests.Session, sim: RunningSimulator, data: bytes, field: str | None
 ) -> None:
     response = post(http, sim, data, "application/json")
     assert response.status_code == 400, response.text
     assert_conforms(CREATE, 400, response.json())
-    assert fragment in response.json()["message"]
+    if field is not None:
+        assert names(response.json()["message"], field), response.text
 
 
 @pytest.mark.parametrize(
@@ -198,7 +212,7 @@ def test_create_needs_a_json_content_type(
     response = post(http, sim, json.dumps(valid_body()).encode(), content_type)
     assert response.status_code == 400
     assert_conforms(CREATE, 400, response.json())
-    assert "Content-Type must be application/json" in response.json()["message"]
+    assert names(response.json()["message"], "Content-Type"), response.text
 
 
 def test_json_content_type_with_charset_is_fine(http: requests.Session, sim: RunningSimulator) -> None:

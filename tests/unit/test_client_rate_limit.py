@@ -1,4 +1,5 @@
-"""Many threads of one client against a rate-limited simulator: no storm of 429s, no request lost.
+"""Our client's shared 429 throttle, many threads against a rate-limited simulator: no storm of
+429s, no request lost.
 
 The provider host runs up to 64 calls at once (see _host); each calls the API through the one
 client of the process. Retries alone would send every refused request back together after the
@@ -14,9 +15,9 @@ import pytest
 import stamina
 
 from pulumi_exo_distributor import BillingAddress, OrganizationInput, PartnerClient
-from pulumi_exo_distributor.simulator import SimulatorConfig, run_simulator
+from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
-from .conftest import ALICE
+ALICE = Credential("EXOalice0000000000000000001", "alice-secret")
 
 THREADS = 64
 RATE = 8  # per second, in bursts of 8: 8 s of work for 64 creates
