@@ -19,6 +19,8 @@ from pulumi import automation as auto
 
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
+from ..engine import LocalProject
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,25 +106,14 @@ def test_the_quickstart_runs_from_the_wheel(
     if shutil.which("pulumi") is None:
         pytest.fail("the Pulumi CLI is not on PATH: run the tests with `make test`", pytrace=False)
     url: str = simulator.url  # type: ignore[attr-defined]
-    project = tmp_path / "project"
-    project.mkdir()
-    shutil.copy(ROOT / "examples" / "quickstart" / "__main__.py", project / "__main__.py")
-    (project / "Pulumi.yaml").write_text(
-        f"name: wheel\nruntime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: {venv}\n"
-    )
-    backend = tmp_path / "backend"
-    backend.mkdir()
+    local = LocalProject(tmp_path, "wheel", ROOT / "examples" / "quickstart" / "__main__.py", "wheel", venv=venv)
     env = {
-        "PULUMI_BACKEND_URL": f"file://{backend}",
-        "PULUMI_CONFIG_PASSPHRASE": "wheel",
-        "PULUMI_HOME": str(tmp_path / "pulumi-home"),
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        **local.env,
         "EXOSCALE_API_KEY": KEY,
         "EXOSCALE_API_SECRET": SECRET,
         "EXOSCALE_PARTNER_API_ENDPOINT": url,
     }
-    workspace = auto.LocalWorkspace(work_dir=str(project), env_vars=env)
+    workspace = auto.LocalWorkspace(work_dir=str(local.dir), env_vars=env)
     stack = auto.Stack.create("wheel", workspace)
     try:
         result = stack.up(color="never")

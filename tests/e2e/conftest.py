@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,12 +16,13 @@ from pulumi import automation as auto
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
+from ..engine import LocalProject
+
 KEY, SECRET = "EXOe2etests000000000000001", "e2e-secret-that-must-never-leak-7f3a"
 #: Another distributor account, known to the simulator.
 OTHER_KEY, OTHER_SECRET = "EXOe2eothers00000000000001", "another-distributors-secret"
 PASSPHRASE = "e2e-passphrase"
 PROGRAM = Path(__file__).with_name("program.py")
-VENV = Path(sys.executable).parent.parent
 
 ADDRESS = {
     "name": "Acme SA",
@@ -110,31 +110,21 @@ class Stack:
 
 
 def make_stack(simulator: Any, tmp_path: Path, name: str, *, credentials_in: str) -> tuple[Stack, Any]:
-    project = tmp_path / "project"
-    project.mkdir()
-    shutil.copy(PROGRAM, project / "__main__.py")
-    (project / "Pulumi.yaml").write_text(
-        f"name: e2e\nruntime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: {VENV}\n"
-    )
-    backend = tmp_path / "backend"
-    backend.mkdir()
+    local = LocalProject(tmp_path, "e2e", PROGRAM, PASSPHRASE)
+    from_env = credentials_in == "env"
     env = {
-        "PULUMI_BACKEND_URL": f"file://{backend}",
-        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-        "PULUMI_HOME": str(tmp_path / "pulumi-home"),
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "EXOSCALE_API_KEY": KEY if credentials_in == "env" else "",
-        "EXOSCALE_API_SECRET": SECRET if credentials_in == "env" else "",
-        "EXOSCALE_PARTNER_API_ENDPOINT": simulator.url if credentials_in == "env" else "",
+        **local.env,
+        "EXOSCALE_API_KEY": KEY if from_env else "",
+        "EXOSCALE_API_SECRET": SECRET if from_env else "",
+        "EXOSCALE_PARTNER_API_ENDPOINT": simulator.url if from_env else "",
     }
-    workspace = auto.LocalWorkspace(work_dir=str(project), env_vars=env)
+    workspace = auto.LocalWorkspace(work_dir=str(local.dir), env_vars=env)
     s = auto.Stack.create(name, workspace)
     if credentials_in == "config":
         s.set_config("exoscale:key", auto.ConfigValue(KEY))
         s.set_config("exoscale:secret", auto.ConfigValue(SECRET, secret=True))
         s.set_config("exoscale:partnerApiEndpoint", auto.ConfigValue(simulator.url))
-    return Stack(s, simulator, backend), workspace
+    return Stack(s, simulator, local.backend), workspace
 
 
 def _stack_fixture(credentials_in: str) -> Any:

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -29,9 +27,10 @@ from pulumi import automation as auto
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor.simulator import Credential, RunningSimulator, SimulatorConfig, run_simulator
 
+from ..engine import LocalProject
+
 KEY, SECRET = "EXOreliability000000000001", "reliability-secret"
 PROGRAM = Path(__file__).with_name("program.py")
-VENV = Path(sys.executable).parent.parent
 ADDRESS = {
     "name": "Customer SA",
     "country": "CH",
@@ -81,25 +80,9 @@ class Project:
 
     def __init__(self, workdir: Path, name: str, endpoint: str) -> None:
         self.workdir = workdir
-        project = workdir / "project"
-        project.mkdir(parents=True)
-        shutil.copy(PROGRAM, project / "__main__.py")
-        (project / "Pulumi.yaml").write_text(
-            f"name: reliability\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
-            f"    virtualenv: {VENV}\n"
-        )
-        backend = workdir / "backend"
-        backend.mkdir()
-        self.env = {
-            "PULUMI_BACKEND_URL": f"file://{backend}",
-            "PULUMI_CONFIG_PASSPHRASE": "reliability",
-            "PULUMI_HOME": str(workdir / "pulumi-home"),
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "EXOSCALE_API_KEY": "",
-            "EXOSCALE_API_SECRET": "",
-        }
-        self.workspace = auto.LocalWorkspace(work_dir=str(project), env_vars=self.env)
+        local = LocalProject(workdir, "reliability", PROGRAM, "reliability")
+        self.env = {**local.env, "EXOSCALE_API_KEY": "", "EXOSCALE_API_SECRET": ""}
+        self.workspace = auto.LocalWorkspace(work_dir=str(local.dir), env_vars=self.env)
         self.name = name
         self.stack = auto.Stack.create(name, self.workspace)
         self.stack.set_config("exoscale:key", auto.ConfigValue(KEY))

@@ -22,7 +22,8 @@ from pulumi_exo_distributor import load_customers
 from pulumi_exo_distributor._shards import home_shard
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
-from .conftest import KEY, PASSPHRASE, SECRET, VENV
+from ..engine import VENV, offline_env
+from .conftest import KEY, PASSPHRASE, SECRET
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shards"
 TYPE = "pulumi-python:dynamic/exoscale:DistributorOrganization"
@@ -97,10 +98,7 @@ def fleet(pulumi_cli: str, tmp_path: Path) -> Iterator[Fleet]:
     ):
         env = {
             **s3,
-            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-            "PULUMI_HOME": str(tmp_path / "pulumi-home"),
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            **offline_env(tmp_path, PASSPHRASE),
             "EXOSCALE_API_KEY": KEY,
             "EXOSCALE_API_SECRET": SECRET,
             "EXOSCALE_PARTNER_API_ENDPOINT": simulator.url,
