@@ -7,6 +7,11 @@ that existed before (retained, since another stack or tool may manage it) depend
 stack sent that create: the journal says so. It lives beside Pulumi's own files
 (``$PULUMI_HOME``, else ``~/.pulumi``), so it is there for the next run on the same machine; on
 another machine (a fresh CI runner) it is empty, and the safe answer, retain, applies.
+
+Several provider processes of one machine share it (stacks run in parallel, such as the shards of
+a fleet): each change is a read and a whole rewrite, made under an exclusive ``flock`` of a lock
+file beside it, so that no process's entry is lost to another's rewrite. Where ``fcntl`` does not
+exist (Windows) only the threads of one process are serialised.
 """
 
 from __future__ import annotations
@@ -16,8 +21,14 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["CreateJournal"]
 
@@ -48,8 +59,25 @@ class CreateJournal:
             self._update(lambda entries: entries.get(scope, {}).pop(client_id, None))
 
     def holds(self, scope: str, client_id: str) -> bool:
-        with self._lock:
+        with self._exclusive():
             return client_id in self._read().get(scope, {})
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """This process's threads, then other processes (a lock file, held while it is open)."""
+        with self._lock:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                fd = None  # the journal itself cannot be written either (see _update)
+            try:
+                if fd is not None and fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                if fd is not None:
+                    os.close(fd)  # releases the flock
 
     def _read(self) -> dict[str, dict[str, float]]:
         try:
@@ -63,11 +91,10 @@ class CreateJournal:
         return {scope: ids for scope, ids in data.items() if isinstance(ids, dict)}
 
     def _update(self, change: Callable[[dict[str, dict[str, float]]], object]) -> None:
-        with self._lock:
+        with self._exclusive():
             entries = self._read()
             change(entries)
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
                 # Written whole, then renamed: a crash leaves the old journal or the new one.
                 fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".journal-")
                 with os.fdopen(fd, "w") as out:

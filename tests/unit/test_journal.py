@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -104,7 +106,8 @@ def test_writes_leave_no_temporary_file_behind(path: Path) -> None:
     for n in range(5):
         journal.begin(SCOPE, f"ACME-{n}")
         journal.end(SCOPE, f"ACME-{n - 1}")
-    assert [p.name for p in path.parent.iterdir()] == [path.name]
+    # The journal and its lock file, no temporary file.
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name, path.name + ".lock"]
 
 
 def test_concurrent_writers_of_one_process_lose_no_entry(path: Path) -> None:
@@ -131,6 +134,37 @@ def test_concurrent_writers_of_one_process_lose_no_entry(path: Path) -> None:
     assert errors == []
     held = set(json.loads(path.read_text())[SCOPE])
     assert held == {f"ACME-{n}-{m}" for n in range(writers) for m in range(per_writer) if m % 3}
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from pulumi_exo_distributor._journal import CreateJournal
+journal = CreateJournal(Path(sys.argv[1]))
+sys.stdin.read()  # all writers start together
+for m in range(int(sys.argv[3])):
+    journal.begin("scope", f"{sys.argv[2]}-{m}")
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock: POSIX only")
+def test_concurrent_writers_of_several_processes_lose_no_entry(path: Path) -> None:
+    """Provider processes of stacks run in parallel on one machine share the journal."""
+    writers, per_writer = 4, 40
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(path), f"P{n}", str(per_writer)],
+            stdin=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(writers)
+    ]
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.close()
+    assert [proc.wait(timeout=120) for proc in procs] == [0] * writers
+    held = set(json.loads(path.read_text())["scope"])
+    assert held == {f"P{n}-{m}" for n in range(writers) for m in range(per_writer)}
 
 
 def test_the_default_journal_lives_under_pulumi_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
