@@ -1,7 +1,7 @@
 """One stack of N customers against K shard stacks of N/K each, side by side in one run.
 
     python bench.py [--customers 400] [--shards 4] [--latency-ms 20] [--backend s3|file]
-                    [--parallel 4] [--destroy] [--no-matrix]
+                    [--parallel 4] [--destroy] [--no-matrix] [--no-one-stack]
 
 Every layout runs this directory's program (the single stack is the same program with one
 shard), over the same generated customers file, against one local simulator (``--latency-ms``
@@ -114,6 +114,13 @@ def main() -> int:
         help="leave out the third layout: K shards run one at a time, each alone on the machine, as "
         "the jobs of a CI matrix would run on runners of their own",
     )
+    parser.add_argument(
+        "--no-one-stack",
+        dest="one_stack",
+        action="store_false",
+        help="leave out the one stack of N (where it would take hours: its up grows with N squared); "
+        "the table then has no factors",
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()
@@ -122,10 +129,13 @@ def main() -> int:
         root = Path(tmp)
         customers = customers_yaml(args.customers)
         # label -> (project, shards at once)
-        layouts = {
-            "one stack": (project(root, "exo-one", 1, customers), 1),
-            f"{args.shards} shards": (project(root, "exo-shards", args.shards, customers), args.parallel),
-        }
+        layouts: dict[str, tuple[Path, int]] = {}
+        if args.one_stack:
+            layouts["one stack"] = (project(root, "exo-one", 1, customers), 1)
+        layouts[f"{args.shards} shards"] = (
+            project(root, "exo-shards", args.shards, customers),
+            args.parallel,
+        )
         if args.matrix:
             layouts[MATRIX] = (project(root, "exo-matrix", args.shards, customers), 1)
         with backend(args.backend, root) as (backend_env, s3_pid):
@@ -166,22 +176,31 @@ def main() -> int:
                     results[label] = (wall, cpu, server_cpu, calls)
                 rows.append(("preview, unchanged" if phase == "preview" else phase, results))
 
-    one, sharded = list(layouts)[:2]
+    sharded = f"{args.shards} shards"
+    one = "one stack" if args.one_stack else sharded
     print(
         f"\nN={args.customers} customers, K={args.shards} shards (at most {args.parallel} at once), "
         f"simulator latency {args.latency_ms:g} ms, backend {args.backend}"
         + (" (moto on 127.0.0.1)" if args.backend == "s3" else " (local directory)")
     )
-    header = ["phase", f"{one}: wall s", f"{sharded}: wall s", "factor"]
+    header = (
+        ["phase", f"{one}: wall s", f"{sharded}: wall s", "factor"]
+        if args.one_stack
+        else ["phase", f"{sharded}: wall s"]
+    )
     if args.matrix:
-        header += ["slowest shard alone: s", "factor"]
+        header += ["slowest shard alone: s"] + (["factor"] if args.one_stack else [])
     header += ["CPU s, pulumi; servers (" + " / ".join(layouts) + ")", "API calls"]
     table = [header]
     for phase, results in rows:
         t1 = results[one][0]
-        row = [phase, f"{t1:.1f}", f"{results[sharded][0]:.1f}", f"{t1 / results[sharded][0]:.2f}x"]
+        row = [phase, f"{t1:.1f}"]
+        if args.one_stack:
+            row += [f"{results[sharded][0]:.1f}", f"{t1 / results[sharded][0]:.2f}x"]
         if args.matrix:
-            row += [f"{results[MATRIX][0]:.1f}", f"{t1 / results[MATRIX][0]:.2f}x"]
+            row += [f"{results[MATRIX][0]:.1f}"] + (
+                [f"{t1 / results[MATRIX][0]:.2f}x"] if args.one_stack else []
+            )
         row.append(" / ".join(f"{results[label][1]:.0f}; {results[label][2]:.0f}" for label in layouts))
         row.append(" / ".join(str(results[label][3]) for label in layouts))
         table.append(row)
