@@ -2,6 +2,8 @@
 
 import pulumi
 
+from benchmarks import organization_inputs
+
 config = pulumi.Config()
 provider = config.require("provider")
 count = config.require_int("count")
@@ -15,17 +17,4 @@ else:
     from pulumi_exo_distributor import DistributorOrganization as Organization
 
 for i in range(count):
-    Organization(
-        f"org-{i:05d}",
-        display_name=f"Customer {i:05d} SA",
-        owner_email=f"ops@customer{i:05d}.example",
-        billing_address={
-            "name": f"Customer {i:05d} SA",
-            "country": "CH",
-            "city": "Lausanne",
-            "postal_code": "1003",
-            "street_name": "Rue de Bourg",
-            "building_number": str(i % 200 + 1),
-        },
-        status=status,
-    )
+    Organization(f"org-{i:05d}", **organization_inputs(i), status=status)

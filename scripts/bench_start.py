@@ -66,17 +66,10 @@ VARIANTS = ("ours", "floor")
 
 def news(i: int) -> dict[str, Any]:
     """What the engine hands check() for the bench program's i-th organization (benchmarks/program.py)."""
+    from benchmarks import organization_inputs
+
     return {
-        "display_name": f"Customer {i:05d} SA",
-        "owner_email": f"ops@customer{i:05d}.example",
-        "billing_address": {
-            "name": f"Customer {i:05d} SA",
-            "country": "CH",
-            "city": "Lausanne",
-            "postal_code": "1003",
-            "street_name": "Rue de Bourg",
-            "building_number": str(i % 200 + 1),
-        },
+        **organization_inputs(i),
         "status": "active",
         "default_client_id": f"pulumi:bench/bench/org-{i:05d}",
     }
