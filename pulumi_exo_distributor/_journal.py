@@ -8,97 +8,81 @@ stack sent that create: the journal says so. It lives beside Pulumi's own files
 (``$PULUMI_HOME``, else ``~/.pulumi``), so it is there for the next run on the same machine; on
 another machine (a fresh CI runner) it is empty, and the safe answer, retain, applies.
 
-Several provider processes of one machine share it (stacks run in parallel, such as the shards of
-a fleet): each change is a read and a whole rewrite, made under an exclusive ``flock`` of a lock
-file beside it, so that no process's entry is lost to another's rewrite. Where ``fcntl`` does not
-exist (Windows) only the threads of one process are serialised.
+One small file per entry, ``unknown-creates/<scope>/<client id>.json`` (both names hashed, so any
+client id makes a safe file name): a create writes its own entry (whole, then renamed into place)
+and nothing else, an end removes it, a look-up reads it. Each costs the same at 10 or 10,000
+organizations, and provider processes of stacks run in parallel on one machine (the shards of a
+fleet) never rewrite each other's entries, so none is lost and no lock is needed.
+
+An entry that cannot be read, or that names another scope or client id (edited by hand), holds
+nothing: a create this stack sent is never inferred from it. A journal that cannot be written
+never fails a create: the next run then treats what it finds as pre-existing, the safe side.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
-
 __all__ = ["CreateJournal"]
+
+
+def _name(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class CreateJournal:
     """Client ids whose create was sent (or about to be) and not known to have ended, per scope
     (endpoint and API key, as a fingerprint)."""
 
-    _lock = threading.Lock()
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, root: Path) -> None:
+        self.root = root
 
     @classmethod
     def default(cls) -> CreateJournal:
         home = os.environ.get("PULUMI_HOME") or str(Path.home() / ".pulumi")
-        return cls(Path(home) / "exo-distributor" / "unknown-creates.json")
+        return cls(Path(home) / "exo-distributor" / "unknown-creates")
+
+    def entry(self, scope: str, client_id: str) -> Path:
+        """Where the entry of ``client_id`` in ``scope`` lives."""
+        return self.root / _name(scope) / f"{_name(client_id)}.json"
 
     def begin(self, scope: str, client_id: str) -> None:
         """Before sending a create."""
-        self._update(lambda entries: entries.setdefault(scope, {}).__setitem__(client_id, time.time()))
+        entry = self.entry(scope, client_id)
+        record = {"scope": scope, "client_id": client_id, "since": time.time()}
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            # Written whole, then renamed: a crash leaves no entry or a whole one.
+            fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".entry-")
+            try:
+                with os.fdopen(fd, "w") as out:
+                    json.dump(record, out)
+                os.replace(tmp, entry)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            pass  # no journal: a later run treats what it finds as pre-existing (retained), the safe side
 
     def end(self, scope: str, client_id: str) -> None:
         """Once the create's outcome is known for good: refused, or the organization seen in the
         stack's state by a later operation (a create that succeeded may still die before the
         engine records it)."""
-        if self.holds(scope, client_id):
-            self._update(lambda entries: entries.get(scope, {}).pop(client_id, None))
+        # Left behind, an entry can only make a later run take the organization as its own.
+        with contextlib.suppress(OSError):
+            self.entry(scope, client_id).unlink(missing_ok=True)
 
     def holds(self, scope: str, client_id: str) -> bool:
-        with self._exclusive():
-            return client_id in self._read().get(scope, {})
-
-    @contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        """This process's threads, then other processes (a lock file, held while it is open)."""
-        with self._lock:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-            except OSError:
-                fd = None  # the journal itself cannot be written either (see _update)
-            try:
-                if fd is not None and fcntl is not None:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                yield
-            finally:
-                if fd is not None:
-                    os.close(fd)  # releases the flock
-
-    def _read(self) -> dict[str, dict[str, float]]:
         try:
-            data = json.loads(self.path.read_text())
+            record = json.loads(self.entry(scope, client_id).read_text())
         except (OSError, ValueError):
-            return {}
-        if not isinstance(data, dict):
-            return {}
-        # A scope of another shape (edited by hand, say) holds nothing: a create this stack sent is
-        # never inferred from it, and it never breaks a create.
-        return {scope: ids for scope, ids in data.items() if isinstance(ids, dict)}
-
-    def _update(self, change: Callable[[dict[str, dict[str, float]]], object]) -> None:
-        with self._exclusive():
-            entries = self._read()
-            change(entries)
-            try:
-                # Written whole, then renamed: a crash leaves the old journal or the new one.
-                fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".journal-")
-                with os.fdopen(fd, "w") as out:
-                    json.dump({scope: ids for scope, ids in entries.items() if ids}, out)
-                os.replace(tmp, self.path)
-            except OSError:
-                pass  # no journal: a later run treats what it finds as pre-existing (retained), the safe side
+            return False
+        return (
+            isinstance(record, dict) and record.get("scope") == scope and record.get("client_id") == client_id
+        )

@@ -16,107 +16,150 @@ SCOPE, OTHER_SCOPE = "sha256:0123456789abcdef", "sha256:fedcba9876543210"
 
 
 @pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "pulumi-home" / "exo-distributor" / "unknown-creates.json"
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "pulumi-home" / "exo-distributor" / "unknown-creates"
 
 
-def test_a_begun_create_is_held_by_the_next_run(path: Path) -> None:
-    CreateJournal(path).begin(SCOPE, "ACME-1")
-    assert path.is_file()
-    later = CreateJournal(path)  # another process reads it from disk
+def entries(root: Path) -> list[Path]:
+    return sorted(path for path in root.rglob("*") if path.is_file())
+
+
+def test_a_begun_create_is_held_by_the_next_run(root: Path) -> None:
+    CreateJournal(root).begin(SCOPE, "ACME-1")
+    later = CreateJournal(root)  # another process reads it from disk
     assert later.holds(SCOPE, "ACME-1")
     assert not later.holds(SCOPE, "ACME-2")
 
 
-def test_entries_are_kept_per_scope(path: Path) -> None:
-    journal = CreateJournal(path)
+def test_entries_are_kept_per_scope(root: Path) -> None:
+    journal = CreateJournal(root)
     journal.begin(SCOPE, "ACME-1")
     assert not journal.holds(OTHER_SCOPE, "ACME-1")
     journal.begin(OTHER_SCOPE, "ACME-1")
     journal.end(SCOPE, "ACME-1")
     assert not journal.holds(SCOPE, "ACME-1")
-    assert CreateJournal(path).holds(OTHER_SCOPE, "ACME-1")
+    assert CreateJournal(root).holds(OTHER_SCOPE, "ACME-1")
 
 
-def test_end_removes_only_its_entry_and_leaves_no_empty_scope(path: Path) -> None:
-    journal = CreateJournal(path)
+def test_end_removes_only_its_entry(root: Path) -> None:
+    journal = CreateJournal(root)
     for client_id in ("ACME-1", "ACME-2"):
         journal.begin(SCOPE, client_id)
     journal.begin(OTHER_SCOPE, "ACME-3")
     journal.end(SCOPE, "ACME-1")
-    assert CreateJournal(path).holds(SCOPE, "ACME-2")
-    assert not CreateJournal(path).holds(SCOPE, "ACME-1")
-    journal.end(SCOPE, "ACME-2")
-    assert set(json.loads(path.read_text())) == {OTHER_SCOPE}
+    assert not CreateJournal(root).holds(SCOPE, "ACME-1")
+    assert CreateJournal(root).holds(SCOPE, "ACME-2")
+    assert CreateJournal(root).holds(OTHER_SCOPE, "ACME-3")
+    assert len(entries(root)) == 2
 
 
-def test_ending_what_was_never_begun_writes_nothing(path: Path) -> None:
-    CreateJournal(path).end(SCOPE, "ACME-1")
-    assert not path.exists()
+def test_ending_what_was_never_begun_writes_nothing(root: Path) -> None:
+    CreateJournal(root).end(SCOPE, "ACME-1")
+    assert not root.exists()
 
 
-def test_a_missing_journal_holds_nothing(path: Path) -> None:
-    assert not CreateJournal(path).holds(SCOPE, "ACME-1")
-    assert not path.exists()
+def test_a_missing_journal_holds_nothing(root: Path) -> None:
+    assert not CreateJournal(root).holds(SCOPE, "ACME-1")
+    assert not root.exists()
 
 
-@pytest.mark.parametrize(
-    "content", ['{"sha256:0123456789abcdef": {"ACME-1": 1.0', "", "\x00\x01", "[]", "42"], ids=repr
-)
-def test_an_unreadable_journal_holds_nothing_and_is_replaced_on_the_next_begin(
-    path: Path, content: str
+def test_a_create_writes_its_own_entry_and_no_other(root: Path) -> None:
+    """The cost of a create's entry does not grow with the fleet: others are never rewritten."""
+    journal = CreateJournal(root)
+    for n in range(50):
+        journal.begin(SCOPE, f"ACME-{n}")
+    before = {path: path.stat().st_mtime_ns for path in entries(root)}
+    inodes = {path: path.stat().st_ino for path in entries(root)}
+    journal.begin(SCOPE, "ACME-new")
+    journal.end(SCOPE, "ACME-7")
+    after = entries(root)
+    assert len(after) == 50
+    for path in after:
+        if path in before:
+            assert (path.stat().st_mtime_ns, path.stat().st_ino) == (before[path], inodes[path])
+    assert journal.entry(SCOPE, "ACME-new") in after
+
+
+@pytest.mark.parametrize("client_id", ["../../escape", "a/b", "pulumi:proj/stack/org", "\\", "x" * 191])
+def test_any_client_id_stays_inside_the_journal(root: Path, client_id: str) -> None:
+    journal = CreateJournal(root)
+    journal.begin(SCOPE, client_id)
+    assert journal.holds(SCOPE, client_id)
+    [entry] = entries(root)
+    assert entry.parent.parent == root
+
+
+@pytest.mark.parametrize("content", ['{"scope": "sha', "", "\x00\x01", "[]", "42", "null"], ids=repr)
+def test_an_unreadable_entry_holds_nothing_and_is_replaced_on_the_next_begin(
+    root: Path, content: str
 ) -> None:
-    path.parent.mkdir(parents=True)
-    path.write_text(content)
-    journal = CreateJournal(path)
+    journal = CreateJournal(root)
+    entry = journal.entry(SCOPE, "ACME-1")
+    entry.parent.mkdir(parents=True)
+    entry.write_text(content)
     assert not journal.holds(SCOPE, "ACME-1")  # the safe side: what is found is retained
-    journal.begin(SCOPE, "ACME-2")
-    assert CreateJournal(path).holds(SCOPE, "ACME-2")
+    journal.begin(SCOPE, "ACME-1")
+    assert CreateJournal(root).holds(SCOPE, "ACME-1")
 
 
 @pytest.mark.parametrize(
-    "scope_value", ["ACME-1, ACME-2", ["ACME-1"], None, 7], ids=["text", "list", "null", "number"]
+    "record",
+    [
+        {"scope": SCOPE, "client_id": "ACME-2"},
+        {"scope": OTHER_SCOPE, "client_id": "ACME-1"},
+        {"client_id": "ACME-1"},
+        {"scope": SCOPE, "client_id": ["ACME-1"]},
+    ],
+    ids=["other-client-id", "other-scope", "no-scope", "list"],
 )
-def test_a_scope_of_another_shape_holds_nothing_and_never_breaks_a_create(
-    path: Path, scope_value: object
-) -> None:
-    # Written by hand or by another version: a create this stack sent must never be inferred from it
-    # (the organization would be deleted per the program's policy instead of retained).
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({SCOPE: scope_value, OTHER_SCOPE: {"ACME-9": 1.0}}))
-    journal = CreateJournal(path)
+def test_an_entry_naming_something_else_holds_nothing(root: Path, record: dict[str, object]) -> None:
+    # Edited by hand or copied: a create this stack sent must never be inferred from it (the
+    # organization would be deleted per the program's policy instead of retained).
+    journal = CreateJournal(root)
+    entry = journal.entry(SCOPE, "ACME-1")
+    entry.parent.mkdir(parents=True)
+    entry.write_text(json.dumps(record))
     assert not journal.holds(SCOPE, "ACME-1")
-    journal.begin(SCOPE, "ACME-2")
-    journal.end(SCOPE, "ACME-1")
-    assert journal.holds(SCOPE, "ACME-2")
-    assert journal.holds(OTHER_SCOPE, "ACME-9")
 
 
 def test_a_journal_that_cannot_be_written_never_fails_the_create(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
-    journal = CreateJournal(blocker / "unknown-creates.json")
+    journal = CreateJournal(blocker / "unknown-creates")
     journal.begin(SCOPE, "ACME-1")
     journal.end(SCOPE, "ACME-1")
     assert not journal.holds(SCOPE, "ACME-1")
 
 
-def test_writes_leave_no_temporary_file_behind(path: Path) -> None:
-    journal = CreateJournal(path)
+def test_an_entry_that_cannot_be_removed_never_fails_the_operation(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = CreateJournal(root)
+    journal.begin(SCOPE, "ACME-1")
+
+    def refuse(self: Path, missing_ok: bool = False) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    journal.end(SCOPE, "ACME-1")
+    assert journal.holds(SCOPE, "ACME-1")
+
+
+def test_writes_leave_no_temporary_file_behind(root: Path) -> None:
+    journal = CreateJournal(root)
     for n in range(5):
         journal.begin(SCOPE, f"ACME-{n}")
         journal.end(SCOPE, f"ACME-{n - 1}")
-    # The journal and its lock file, no temporary file.
-    assert sorted(p.name for p in path.parent.iterdir()) == [path.name, path.name + ".lock"]
+    assert [path.name for path in entries(root)] == [journal.entry(SCOPE, "ACME-4").name]
 
 
-def test_concurrent_writers_of_one_process_lose_no_entry(path: Path) -> None:
+def test_concurrent_writers_of_one_process_lose_no_entry(root: Path) -> None:
     writers, per_writer = 8, 15
     start = threading.Barrier(writers)
     errors: list[BaseException] = []
 
     def write(n: int) -> None:
-        journal = CreateJournal(path)  # one per resource, as the provider's threads have
+        journal = CreateJournal(root)  # one per resource, as the provider's threads have
         try:
             start.wait()
             for m in range(per_writer):
@@ -132,8 +175,11 @@ def test_concurrent_writers_of_one_process_lose_no_entry(path: Path) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    held = set(json.loads(path.read_text())[SCOPE])
-    assert held == {f"ACME-{n}-{m}" for n in range(writers) for m in range(per_writer) if m % 3}
+    journal = CreateJournal(root)
+    for n in range(writers):
+        for m in range(per_writer):
+            assert journal.holds(SCOPE, f"ACME-{n}-{m}") == bool(m % 3)
+    assert len(entries(root)) == writers * len([m for m in range(per_writer) if m % 3])
 
 
 _WRITER = """
@@ -147,13 +193,12 @@ for m in range(int(sys.argv[3])):
 """
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="flock: POSIX only")
-def test_concurrent_writers_of_several_processes_lose_no_entry(path: Path) -> None:
+def test_concurrent_writers_of_several_processes_lose_no_entry(root: Path) -> None:
     """Provider processes of stacks run in parallel on one machine share the journal."""
     writers, per_writer = 4, 40
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _WRITER, str(path), f"P{n}", str(per_writer)],
+            [sys.executable, "-c", _WRITER, str(root), f"P{n}", str(per_writer)],
             stdin=subprocess.PIPE,
             text=True,
         )
@@ -163,14 +208,14 @@ def test_concurrent_writers_of_several_processes_lose_no_entry(path: Path) -> No
         assert proc.stdin is not None
         proc.stdin.close()
     assert [proc.wait(timeout=120) for proc in procs] == [0] * writers
-    held = set(json.loads(path.read_text())["scope"])
-    assert held == {f"P{n}-{m}" for n in range(writers) for m in range(per_writer)}
+    journal = CreateJournal(root)
+    assert all(journal.holds("scope", f"P{n}-{m}") for n in range(writers) for m in range(per_writer))
 
 
 def test_the_default_journal_lives_under_pulumi_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "ph"))
-    assert CreateJournal.default().path == tmp_path / "ph" / "exo-distributor" / "unknown-creates.json"
+    assert CreateJournal.default().root == tmp_path / "ph" / "exo-distributor" / "unknown-creates"
     monkeypatch.delenv("PULUMI_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    expected = tmp_path / "home" / ".pulumi" / "exo-distributor" / "unknown-creates.json"
-    assert CreateJournal.default().path == expected
+    expected = tmp_path / "home" / ".pulumi" / "exo-distributor" / "unknown-creates"
+    assert CreateJournal.default().root == expected
