@@ -61,7 +61,7 @@ reliability: setup
 # Fleet scale: start-up and check cost against the floor (scripts/bench_start.py, a minute), then
 # (scripts/bench.py) ours, the floor and the naive provider side by side, N = 10, 100,
 # 1000 (that one without the state write after every step); BENCH_ARGS passes flags (--reps, --sizes,
-# --variants, --keep-checkpoints ...). About 35 minutes on 2 busy cores.
+# --variants, --keep-checkpoints ...). About 10 minutes on 2 quiet cores.
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_ARGS ?=
 $(BENCH_STAMP): $(STAMP)
