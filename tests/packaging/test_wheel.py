@@ -106,7 +106,8 @@ def test_the_quickstart_runs_from_the_wheel(
     if shutil.which("pulumi") is None:
         pytest.fail("the Pulumi CLI is not on PATH: run the tests with `make test`", pytrace=False)
     url: str = simulator.url  # type: ignore[attr-defined]
-    local = LocalProject(tmp_path, "wheel", ROOT / "examples" / "quickstart" / "__main__.py", "wheel", venv=venv)
+    quickstart = ROOT / "examples" / "quickstart" / "__main__.py"
+    local = LocalProject(tmp_path, "wheel", quickstart, "wheel", venv=venv)
     env = {
         **local.env,
         "EXOSCALE_API_KEY": KEY,
