@@ -138,7 +138,7 @@ class DistributorOrganizationProvider(ResourceProvider):
         # Who declares what in this deployment (one provider process serves one deployment):
         # organization id -> resource identity, client id -> resource identity.
         self._org_claims: dict[str, str] = {}
-        self._client_id_claims: dict[object, str] = {}
+        self._client_id_claims: dict[str, str] = {}
         # resource identity -> id of the organization it replaces (excluded from look-ups).
         self._replacing: dict[str, str] = {}
         self._journal = CreateJournal.default()
