@@ -13,7 +13,7 @@ setup: $(STAMP)
 # Re-installs only when the dependencies change; the package itself is editable.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,simulator,cli]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,simulator,cli,docs]'
 	@touch $(STAMP)
 
 # Prints the directory holding the Pulumi CLI and its Python plugins (built once, then cached).
