@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Test workers: the end-to-end tests spend most of their time waiting on the engine.
 WORKERS ?= 2
 
-.PHONY: setup pulumi actionlint test test-fast lint dist demo reliability bench bench-5000 shards-bench clean
+.PHONY: setup pulumi actionlint test test-fast lint docs dist demo reliability bench bench-5000 shards-bench clean
 
 setup: $(STAMP)
 
@@ -43,6 +43,12 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	@$(ENSURE_ACTIONLINT) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" "$$al_dir/actionlint" $(WORKFLOWS)
+
+# The documentation site: the generated pages (scripts/gen_docs.py: the command reference, the
+# simulator's flags, the limits, the modules), then `mkdocs build --strict` into site/.
+docs: setup
+	$(PY) scripts/gen_docs.py
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
 
 # The sdist and the wheel, into dist/, built in an isolated environment as pip would.
 dist: setup
@@ -92,4 +98,4 @@ shards-bench: setup
 	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) examples/shards/bench.py $(SHARDS_BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist site
