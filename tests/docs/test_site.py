@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +35,12 @@ def test_the_site_builds_in_strict_mode(tmp_path: Path) -> None:
         "benchmarks/index.html",
     ):
         assert (tmp_path / "site" / page).is_file(), page
+
+
+def test_the_readme_links_lead_somewhere() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)\s]*)?\)", readme)
+    local = [target for target in targets if "://" not in target]
+    assert any(target.startswith("docs/") for target in local), "the README leads into docs/"
+    missing = [target for target in local if not (ROOT / target).exists()]
+    assert missing == [], f"README links to missing files: {missing}"
