@@ -24,7 +24,9 @@ import base64
 import binascii
 import dataclasses
 import enum
+import html
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,13 +41,18 @@ __all__ = [
     "EXIT_CLEAN",
     "EXIT_DESTRUCTIVE",
     "EXIT_PREVIEW_FAILED",
+    "MARKDOWN_MAX_ROWS",
+    "UNCHANGED",
     "Change",
     "Consequence",
+    "Diagnostic",
     "Level",
     "PreviewFile",
     "PreviewFileError",
     "Review",
+    "markdown",
     "read_preview",
+    "verdict_sentence",
 ]
 
 #: Exit codes of ``exo-distributor review``, for CI gates. 1 (an error: an unreadable file) and
@@ -101,6 +108,9 @@ class Level(enum.IntEnum):
     NONE = 0
     ATTENTION = 1
     DESTRUCTIVE = 2
+
+
+_VERDICTS = {Level.DESTRUCTIVE: "destructive", Level.ATTENTION: "attention", Level.NONE: "clean"}
 
 
 @dataclass(frozen=True)
@@ -270,7 +280,7 @@ class Review:
         """``preview-failed``, ``destructive``, ``attention`` or ``clean``: what the exit code says."""
         if self.failed:
             return "preview-failed"
-        return {Level.DESTRUCTIVE: "destructive", Level.ATTENTION: "attention", Level.NONE: "clean"}[self.level]
+        return _VERDICTS[self.level]
 
     @property
     def exit_code(self) -> int:
@@ -347,11 +357,11 @@ def _parse(text: str, source: str) -> _Parsed:
             f"{source} is empty: `pulumi preview --json` printed nothing (it failed before the preview "
             "started: see its error output)"
         )
+    events: list[Any] | None
     try:
-        document = json.loads(text)
+        document: Any = json.loads(text)
     except ValueError:
-        document = None
-        events = _json_lines(text, source)
+        document, events = None, _json_lines(text, source)
     else:
         events = None
         if isinstance(document, list):
@@ -599,7 +609,7 @@ def _show(value: object) -> str:
 
 
 def _differences(old: Mapping[str, Any], new: Mapping[str, Any], keys: Iterable[str]) -> list[str]:
-    """``field 'old' -> 'new'`` for each of ``keys`` that differs (an address: by sub-field)."""
+    """``field 'old' → 'new'`` for each of ``keys`` that differs (an address: by sub-field)."""
     found = []
     for key in keys:
         before, after = old.get(key), new.get(key)
@@ -610,12 +620,12 @@ def _differences(old: Mapping[str, Any], new: Mapping[str, Any], keys: Iterable[
             after = after if after == _UNKNOWN else bool(after)
         if isinstance(before, Mapping) and isinstance(after, Mapping):
             found += [
-                f"{key}.{sub} {_show(before.get(sub))} -> {_show(after.get(sub))}"
+                f"{key}.{sub} {_show(before.get(sub))} → {_show(after.get(sub))}"
                 for sub in sorted(set(before) | set(after))
                 if before.get(sub) != after.get(sub)
             ]
         elif before != after:
-            found.append(f"{key} {_show(before)} -> {_show(after)}")
+            found.append(f"{key} {_show(before)} → {_show(after)}")
     return found
 
 
@@ -724,7 +734,7 @@ class _Reviewer:
                 self.change(
                     SUSPEND,
                     step,
-                    f"status {before} -> a value known only at up: it may suspend the organization",
+                    f"status {before} → a value known only at up: it may suspend the organization",
                     organization_id=organization_id,
                 )
             )
@@ -733,7 +743,7 @@ class _Reviewer:
                 self.change(
                     SUSPEND,
                     step,
-                    f"status {before} -> suspended: the customer's organization is suspended",
+                    f"status {before} → suspended: the customer's organization is suspended",
                     organization_id=organization_id,
                 )
             )
@@ -742,7 +752,7 @@ class _Reviewer:
                 self.change(
                     REACTIVATE,
                     step,
-                    f"status {before} -> active: the organization is activated again",
+                    f"status {before} → active: the organization is activated again",
                     organization_id=organization_id,
                 )
             )
@@ -753,15 +763,13 @@ class _Reviewer:
                 self.change(
                     POLICY_CHANGE,
                     step,
-                    f"deletion_policy {old_policy} -> {new_policy or '(known at up)'}: nothing happens now; "
+                    f"deletion_policy {old_policy} → {new_policy or '(known at up)'}: nothing happens now; "
                     + (_LATER_REMOVAL[new_policy] if new_policy else "a later removal may destroy it"),
                     organization_id=organization_id,
                     level=Level.ATTENTION if riskier else Level.NONE,
                 )
             )
-        keys = sorted(
-            (set(_inputs(old)) | set(_inputs(new))) - _BOOKKEEPING - {"status", "deletion_policy"}
-        )
+        keys = sorted((set(_inputs(old)) | set(_inputs(new))) - _BOOKKEEPING - {"status", "deletion_policy"})
         recorded = _differences(_inputs(old), _inputs(new), keys)
         if recorded and not changes:
             changes.append(
@@ -855,14 +863,150 @@ def _review(parsed: _Parsed, source: str) -> PreviewFile:
     engine_same = (parsed.summary or {}).get("same")
     if isinstance(engine_same, int):
         file.unlisted_unchanged = max(0, engine_same - listed_same)
-    for severity, message, urn in parsed.diagnostics:
+    for severity, message, subject in parsed.diagnostics:
         text = message.strip()
         for prefix in ("error: ", "warning: "):
             text = text.removeprefix(prefix)
         if severity == "error":
-            file.errors.append(Diagnostic(source, severity, text, urn))
+            file.errors.append(Diagnostic(source, severity, text, subject))
         elif severity == "warning":
-            file.warnings.append(Diagnostic(source, severity, text, urn))
+            file.warnings.append(Diagnostic(source, severity, text, subject))
     if file.errors and file.failure is None:
         file.failure = f"the preview reported {len(file.errors)} error(s)"
     return file
+
+
+# -- a pull-request comment ---------------------------------------------------------------------
+
+#: Rows a markdown review lists by default: a pull-request comment holds 65,536 characters.
+MARKDOWN_MAX_ROWS = 100
+_MARKS = {Level.DESTRUCTIVE: "🛑", Level.ATTENTION: "⚠️", Level.NONE: ""}
+_FAILED_MARK = "❌"
+_MESSAGE_LIMIT = 3000
+_ERRORS_PER_FILE = 10
+_MARKDOWN_SPECIALS = "\\`*_[]|~#"
+
+
+def _md(text: str | None) -> str:
+    """Text for a markdown table cell: nothing in it is markup, and it stays on one line."""
+    if not text:
+        return ""
+    text = html.escape(" ".join(text.split()), quote=False)
+    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in text)
+
+
+def _md_code(text: str | None) -> str:
+    if not text:
+        return ""
+    if "`" in text:
+        return _md(text)
+    return "`" + " ".join(text.split()).replace("|", "\\|") + "`"
+
+
+def _fenced(text: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def verdict_sentence(review: Review) -> str:
+    """What the review concludes, in one sentence (markdown)."""
+    counts = review.counts
+    if review.failed:
+        return (
+            f"**{_FAILED_MARK} The preview failed**: what it lists is not everything `pulumi up` would do. "
+            "Fix the errors below first."
+        )
+    if review.level is Level.DESTRUCTIVE:
+        destructive = sum(counts[c.key] for c in CONSEQUENCES if c.level is Level.DESTRUCTIVE)
+        return (
+            f"**{_MARKS[Level.DESTRUCTIVE]} Destructive: {destructive} organization(s) would be terminated, "
+            "purged or replaced.** Check every row below before merging."
+        )
+    if review.level is Level.ATTENTION:
+        attention = sum(1 for change in review.changes if change.level is Level.ATTENTION)
+        return (
+            f"**{_MARKS[Level.ATTENTION]} Needs attention: {attention} change(s)** suspend a customer, leave "
+            "an organization unmanaged, or make a later removal destructive. Nothing is destroyed."
+        )
+    return "Nothing destructive or disruptive."
+
+
+def markdown(review: Review, *, include_unchanged: bool = False, max_rows: int = MARKDOWN_MAX_ROWS) -> str:
+    """The review as markdown for a pull-request comment: a heading, the counts, then a table per
+    consequence, the most destructive first, at most ``max_rows`` rows in all."""
+    lines = ["## Customer organizations: what this change does", "", verdict_sentence(review), ""]
+    stacks = review.stacks
+    lines += [
+        f"Stacks: {', '.join(_md_code(stack) for stack in stacks) or 'none named'} "
+        f"({len(review.files)} preview(s)).",
+        "",
+        "| | Consequence | Organizations |",
+        "|---|---|---:|",
+    ]
+    counts = review.counts
+    changes = review.changes
+    levels = {
+        c.key: max((x.level for x in changes if x.consequence == c), default=c.level) for c in CONSEQUENCES
+    }
+    for consequence in CONSEQUENCES:
+        if counts[consequence.key] or consequence is UNCHANGED:
+            mark = _MARKS[levels[consequence.key]]
+            lines.append(f"| {mark} | {consequence.title} | {counts[consequence.key]} |")
+    lines.append("")
+    if review.unchanged_count and not review.unchanged and any(f.unlisted_unchanged for f in review.files):
+        lines += [
+            "<sub>Unchanged: counted by the engine, not listed by the preview "
+            "(`pulumi preview --show-sames` lists them).</sub>",
+            "",
+        ]
+
+    rows_left = max_rows
+    listed = changes + (review.unchanged if include_unchanged else [])
+    for consequence in CONSEQUENCES:
+        rows = [change for change in listed if change.consequence == consequence]
+        if not rows:
+            continue
+        mark = _MARKS[max(row.level for row in rows)]
+        lines += [
+            f"### {mark} {consequence.title} ({len(rows)})".replace("###  ", "### "),
+            "",
+            "| Organization | Name | Client id | Stack | Resource | What happens |",
+            "|---|---|---|---|---|---|",
+        ]
+        shown = rows[: max(rows_left, 0)]
+        for row in shown:
+            organization = _md_code(row.organization_id) or "(new)"
+            lines.append(
+                f"| {organization} | {_md(row.name)} | {_md_code(row.client_id)} | "
+                f"{_md(row.stack or row.source)} | {_md_code(row.resource)} | {_md(row.detail)} |"
+            )
+        rows_left -= len(shown)
+        if len(shown) < len(rows):
+            lines.append(
+                f"| … | {len(rows) - len(shown)} more | | | | see the preview itself, or "
+                "`exo-distributor review --output json` |"
+            )
+        lines.append("")
+
+    for file in review.failed:
+        lines += [f"### {_FAILED_MARK} The preview failed: {_md(file.source)}", "", _md(file.failure), ""]
+        for error in file.errors[:_ERRORS_PER_FILE]:
+            message = error.message
+            if len(message) > _MESSAGE_LIMIT:
+                message = message[:_MESSAGE_LIMIT] + "\n[... cut]"
+            lines += [_fenced(message), ""]
+        if len(file.errors) > _ERRORS_PER_FILE:
+            lines += [f"and {len(file.errors) - _ERRORS_PER_FILE} more error(s).", ""]
+
+    warnings = review.warnings
+    if warnings:
+        distinct = Counter(warning.message for warning in warnings)
+        lines += [f"<details><summary>{len(warnings)} warning(s) of the preview</summary>", ""]
+        lines += [
+            f"- {_md(message[:_MESSAGE_LIMIT])}" + (f" ({count} times)" if count > 1 else "")
+            for message, count in list(distinct.items())[:_ERRORS_PER_FILE]
+        ]
+        lines += ["", "</details>", ""]
+    lines.append(f"<sub>`exo-distributor review`: exit code {review.exit_code} ({review.verdict}).</sub>")
+    return "\n".join(lines) + "\n"
