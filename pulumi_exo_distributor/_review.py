@@ -408,8 +408,10 @@ def _mapping(value: object) -> Mapping[str, Any] | None:
 
 def _digest(document: Mapping[str, Any], source: str) -> _Parsed:
     parsed = _Parsed("digest", summary=_mapping(document.get("changeSummary")))
-    steps = document.get("steps") or []
-    diagnostics = document.get("diagnostics") or []
+    steps = document.get("steps")
+    steps = [] if steps is None else steps
+    diagnostics = document.get("diagnostics")
+    diagnostics = [] if diagnostics is None else diagnostics
     if not isinstance(steps, list) or not isinstance(diagnostics, list):
         raise PreviewFileError(f"{source}: `steps` and `diagnostics` must be lists in a preview's JSON")
     for index, raw in enumerate(steps):
