@@ -665,13 +665,19 @@ class _Reviewer:
         adopt_id = _text(inputs.get("adopt_id"))
         policy = _policy(step.new)
         if adopt_id:
+            status = inputs.get("status") or "active"
+            # The preview does not hold the organization's status: one declared suspended may be
+            # active now, and taking it over would suspend the customer.
+            suspends = status != "active"
             return self.change(
                 TAKE_OVER,
                 step,
                 f"existing organization {adopt_id} taken under management, no new one created; "
-                f"status made {inputs.get('status') or 'active'}; deletion_policy {policy}: "
-                f"{_LATER_REMOVAL[policy]}",
+                f"status made {'a value known only at up' if status == _UNKNOWN else status}"
+                + (" (if it is active now, the customer is suspended)" if suspends else "")
+                + f"; deletion_policy {policy}: {_LATER_REMOVAL[policy]}",
                 organization_id=adopt_id,
+                level=Level.ATTENTION if suspends else None,
             )
         if refreshed_id:
             return self.change(
@@ -754,7 +760,8 @@ class _Reviewer:
                 self.change(
                     REACTIVATE,
                     step,
-                    f"status {before} → active: the organization is activated again",
+                    f"status {before} → active: the organization is activated"
+                    + (" again" if before == "suspended" else ""),
                     organization_id=organization_id,
                 )
             )

@@ -105,6 +105,18 @@ def test_a_status_change_to_suspended_is_a_suspension() -> None:
     assert result.exit_code == EXIT_ATTENTION
 
 
+def test_taking_over_an_organization_declared_suspended_needs_attention() -> None:
+    def suspended(document: dict[str, Any]) -> None:
+        step_of(document, "legacy")["newState"]["inputs"]["status"] = "suspended"
+
+    result = edited("adopt.json", suspended)
+    change = one(result)
+    assert change.consequence.key == "take-over"
+    assert "status made suspended (if it is active now, the customer is suspended)" in change.detail
+    assert change.level is Level.ATTENTION
+    assert result.exit_code == EXIT_ATTENTION
+
+
 @pytest.mark.parametrize("before", ["suspended", "created"])
 def test_a_status_change_to_active_is_a_reactivation(before: str) -> None:
     def suspended_before(document: dict[str, Any]) -> None:
