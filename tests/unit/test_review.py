@@ -526,3 +526,11 @@ def test_markdown_with_all_lists_the_unchanged_organizations_the_preview_lists()
     result = review("show-sames.json")
     assert "### Unchanged" not in markdown(result)
     assert "### Unchanged (2)" in markdown(result, include_unchanged=True)
+
+
+def test_the_sample_comment_in_the_docs_is_what_the_command_prints() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "review.md").read_text(encoding="utf-8")
+    sample = markdown(Review([read_preview(text("mixed.json"), "prod.json")]))
+    assert f"````markdown\n{sample}````" in docs, (
+        "docs/review.md's sample is out of date; replace it with:\n" + sample
+    )
