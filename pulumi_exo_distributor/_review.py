@@ -893,6 +893,7 @@ _MARKS = {Level.DESTRUCTIVE: "🛑", Level.ATTENTION: "⚠️", Level.NONE: ""}
 _FAILED_MARK = "❌"
 _MESSAGE_LIMIT = 3000
 _ERRORS_PER_FILE = 10
+_ERRORS_BUDGET = 20000
 _MARKDOWN_SPECIALS = "\\`*_[]|~#"
 
 
@@ -998,15 +999,22 @@ def markdown(review: Review, *, include_unchanged: bool = False, max_rows: int =
             )
         lines.append("")
 
+    budget = _ERRORS_BUDGET  # characters of error messages in all: many failed shards stay readable
     for file in review.failed:
         lines += [f"### {_FAILED_MARK} The preview failed: {_md(file.source)}", "", _md(file.failure), ""]
+        cited = 0
         for error in file.errors[:_ERRORS_PER_FILE]:
+            if budget <= 0:
+                break
             message = error.message
-            if len(message) > _MESSAGE_LIMIT:
-                message = message[:_MESSAGE_LIMIT] + "\n[... cut]"
+            limit = min(_MESSAGE_LIMIT, budget)
+            if len(message) > limit:
+                message = message[:limit] + "\n[... cut]"
+            budget -= len(message)
             lines += [_fenced(message), ""]
-        if len(file.errors) > _ERRORS_PER_FILE:
-            lines += [f"and {len(file.errors) - _ERRORS_PER_FILE} more error(s).", ""]
+            cited += 1
+        if len(file.errors) > cited:
+            lines += [f"and {len(file.errors) - cited} more error(s): see the preview itself.", ""]
 
     warnings = review.warnings
     if warnings:

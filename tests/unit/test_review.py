@@ -522,6 +522,19 @@ def test_markdown_shows_the_errors_of_a_failed_preview() -> None:
     assert "exit code 30 (preview-failed)" in comment
 
 
+def test_markdown_keeps_the_errors_of_many_failed_previews_short() -> None:
+    failed = json.loads(text("failed.json"))
+    failed["diagnostics"] = [
+        {"severity": "error", "message": f"error {n}: " + "x" * 5000 + "\n"} for n in range(12)
+    ]
+    previews = [read_preview(json.dumps(failed), f"shard-{n}.json") for n in range(8)]
+    comment = markdown(Review(previews))
+    assert len(comment) < 30000  # a comment holds 65,536 characters
+    assert comment.count("### ❌ The preview failed: shard-") == 8
+    assert "error 0: xxx" in comment and "[... cut]" in comment
+    assert "and 12 more error(s): see the preview itself." in comment  # the last shards' errors
+
+
 def test_markdown_with_all_lists_the_unchanged_organizations_the_preview_lists() -> None:
     result = review("show-sames.json")
     assert "### Unchanged" not in markdown(result)
