@@ -986,19 +986,22 @@ def review(previews: tuple[str, ...], output: str, all_: bool, max_rows: int | N
     deletion policy changed, or a value recorded with no remote effect. The deletion policy is
     read from the preview itself: no credentials, no API call.
 
-    \b
-    Exit codes (for CI gates):
-      0   nothing destructive or disruptive
-      10  needs attention: a suspension, an organization left running unmanaged (retain), a
-          deletion policy made more destructive, an organization re-created after it vanished
-      20  destructive: an organization terminated, purged or replaced
-      30  the preview failed: its errors are reported, the review is incomplete
-      1   a file cannot be read or is not a preview's JSON (2: a wrong command line)
+    Exit codes, for CI gates:
 
     \b
+    - 0: nothing destructive or disruptive
+    - 10: needs attention: a suspension (or a take-over declared suspended), an organization
+      left running unmanaged (retain), a deletion policy made more destructive, an
+      organization re-created after it vanished, a step this review does not know
+    - 20: destructive: an organization terminated, purged or replaced
+    - 30: the preview failed: its errors are reported, the review is incomplete
+    - 1: a file cannot be read or is not a preview's JSON (2: a wrong command line)
+
     Example:
-      pulumi preview --json --refresh --stack prod > prod.json
-      exo-distributor review prod.json --output markdown
+
+    \b
+        pulumi preview --json --refresh --stack prod > prod.json
+        exo-distributor review prod.json --output markdown
     """
     result = Review([_read_preview(path) for path in previews])
     if output == "json":

@@ -177,5 +177,5 @@ def test_help_documents_the_exit_codes(review: ReviewCommand) -> None:
     done = review("--help")
     assert done.returncode == 0
     for code in (EXIT_CLEAN, EXIT_ATTENTION, EXIT_DESTRUCTIVE, EXIT_PREVIEW_FAILED):
-        assert re.search(rf"^ +{code} +[a-z]", done.stdout, re.MULTILINE), code
+        assert re.search(rf"^ +- {code}: [a-z]", done.stdout, re.MULTILINE), code
     assert "no credentials, no API call" in done.stdout
