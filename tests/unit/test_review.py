@@ -3,7 +3,9 @@
 The files in previews/ are `pulumi preview --json` outputs of a stack of DistributorOrganizations
 against the simulator (sanitized: stack traces, source positions and timestamps left out, the
 stack renamed `prod` / `staging`, the project `exo-fleet`). The `.jsonl` ones are the engine's
-event stream (PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true) of the same kind of preview.
+event stream (PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true) of the same kind of preview. All but
+recorded-policy.json come from a provider that recorded the deletion policy in a state's inputs
+only when the program declared it (in its outputs always): states written by it are still about.
 """
 
 from __future__ import annotations
@@ -252,6 +254,26 @@ def test_a_refresh_that_finds_changes_made_outside_pulumi() -> None:
 
 
 # -- the deletion policy a removal applies ---------------------------------------------------------
+
+
+def test_a_state_that_records_its_policy_in_its_inputs() -> None:
+    # recorded-policy.json: from a provider that records the effective policy in every state's
+    # inputs, the declared one or the default. Five organizations, four removed, and the declared
+    # `retain` of the fifth removed (its default, purge, then applies).
+    document = json.loads(text("recorded-policy.json"))
+    deletes = [step for step in document["steps"] if step["op"] == "delete"]
+    assert all("deletion_policy" in step["oldState"]["inputs"] for step in deletes)
+    result = review("recorded-policy.json")
+    assert rows(result) == {
+        ("terminate-and-purge", "purged"),
+        ("terminate-and-purge", "defaulted"),
+        ("terminate", "terminated"),
+        ("leave-running", "retained"),
+        ("deletion-policy-change", "policy"),
+    }
+    policy = next(change for change in result.changes if change.resource == "policy")
+    assert "deletion_policy retain → purge" in policy.detail
+    assert policy.level is Level.ATTENTION
 
 
 def _retained_delete(edit: Callable[[dict[str, Any]], None]) -> Change:
