@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -548,7 +549,7 @@ def test_a_state_written_by_a_newer_version_is_refused_by_an_older_one(
     assert result.outs is not None
     assert result.outs["provider_version"] == current_version()
     newer = {**result.outs, "provider_version": "999.0.0"}
-    attempts = {
+    attempts: dict[str, Callable[[], object]] = {
         "read": lambda: provider.read(result.id, newer),
         "diff": lambda: provider.diff(result.id, newer, news()),
         "update": lambda: provider.update(result.id, newer, {**checked(provider), "status": "suspended"}),
