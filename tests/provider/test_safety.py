@@ -319,9 +319,9 @@ def test_adopting_an_id_no_organization_has_names_the_id_and_key(
 
 def test_a_too_large_request_is_not_told_to_retry_later() -> None:
     from pulumi_exo_distributor import InvalidRequestError
-    from pulumi_exo_distributor._provider import _user_error
+    from pulumi_exo_distributor._explain import resource_error
 
-    error = _user_error(
+    error = resource_error(
         "create",
         InvalidRequestError("create-distributor-organization", 413, "request body too large"),
         organization=None,
