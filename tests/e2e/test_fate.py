@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from pulumi import automation as auto
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
+from ..engine import kill_tree
 from .conftest import KEY, SECRET, Stack, changes, make_stack, org_spec, resources
 
 
@@ -148,7 +148,7 @@ def _kill_mid_up(stack: Stack, sim: Any) -> None:
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("pulumi up ended, or made no create, before it could be killed")
         time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
+    kill_tree(process.pid)
     process.wait()
 
 
