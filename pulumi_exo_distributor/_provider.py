@@ -10,6 +10,7 @@ deployment live in the provider process only.
 
 from __future__ import annotations
 
+import importlib
 import sys
 import threading
 import traceback
@@ -103,6 +104,11 @@ class DistributorOrganizationProvider(ResourceProvider):
             sys.tracebacklimit = 0
             # The host serves 4 calls at once; let the engine's --parallel decide instead.
             lift_worker_cap()
+            # The HTTP stack's import (~0.4 s) off the first API call's path: it runs while the
+            # engine is still checking and diffing, instead of under the client's lock.
+            threading.Thread(
+                target=importlib.import_module, args=(f"{__package__}._client",), daemon=True
+            ).start()
 
     def client(self) -> PartnerClient:
         """The provider process's one client (one connection pool), made on first use."""
