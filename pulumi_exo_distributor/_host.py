@@ -93,7 +93,7 @@ def lift_worker_cap(workers: int | None = None) -> int | None:
         logger.debug("dynamic provider host: worker pool not found, left as it is")
         return None
     if hasattr(executor, "_idle_semaphore"):
-        executor._idle_semaphore = _NeverIdle()
+        executor._idle_semaphore = _NeverIdle()  # type: ignore[assignment]
     if wanted > current:
         # Read by _adjust_thread_count at every submit: the next queued call gets a new thread.
         executor._max_workers = wanted

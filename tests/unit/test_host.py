@@ -26,7 +26,7 @@ def test_a_call_lifts_the_cap_of_the_pool_that_runs_it() -> None:
 
 def test_the_pool_grows_to_the_calls_in_flight_whatever_its_idle_count_says() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
-        idle = pool._idle_semaphore  # type: ignore[attr-defined]
+        idle = pool._idle_semaphore
         assert pool.submit(lift_worker_cap, 16).result() == 16
         # CPython's pool starts a thread for a call only when its count of idle permits is zero.
         # Permits that outnumber the idle threads (as the host's pool was seen to hold, staying at
