@@ -2,13 +2,14 @@
 
 The client id is the organization's idempotency key: before creating, and after any failure whose
 outcome is unknown, the directory is asked for a live organization with that client id. One found
-is taken over as the resource's own only with proof that this resource sent its create:
+is taken over as the resource's own only with proof that this resource sent its create: the
+journal of the machine that sent it names this client id and this resource, or this very process
+sent it. Without proof nothing is created and nothing is taken over: the program must say
+``adopt_id``.
 
-- its client id is the resource's default client id, ``pulumi:<project>/<stack>/<name>``, which
-  names project, stack and resource, so nobody else sends it (this proof survives a lost CI runner);
-- or the journal of the machine that sent the create names this client id and this resource.
-
-Without proof nothing is created and nothing is taken over: the program must say ``adopt_id``.
+A resource's default client id, ``pulumi:<project>/<stack>/<name>``, is no proof: a stack renamed
+and another created under its old name, a same-named stack on another backend, or a name freed by a
+rename with ``aliases`` and given to a new resource all send the same one for another customer.
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ class CreateOnce:
 
     def proven_own(self, client_id: str, owner: str) -> bool:
         """Whether resource ``owner`` (its default client id) sent the create of the organization
-        that has ``client_id``."""
-        return client_id == owner or self._journal.holds(self._scope(), client_id, owner)
+        that has ``client_id``, as this machine's journal says."""
+        return self._journal.holds(self._scope(), client_id, owner)
 
     def unproven_takeover(self, inputs: Mapping[str, Any]) -> str | None:
         """At check (so at preview): why a new resource may not be created, when a live
@@ -71,12 +72,15 @@ class CreateOnce:
         client_id, owner = inputs.get("client_id"), inputs.get("default_client_id")
         if "adopt_id" in inputs or not isinstance(client_id, str) or not isinstance(owner, str):
             return None
-        if has_unknown(client_id) or has_unknown(owner) or client_id == owner:
+        if has_unknown(client_id) or has_unknown(owner):
             return None
         try:
             if self.proven_own(client_id, owner):
                 return None
-            found = self._directory.live_with_client_id(client_id)
+            # A replacement is checked again as a new resource: the organization it replaces is not
+            # one to take over (diff, which runs first, said which one it is).
+            replaced = self._claims.replaced_by(owner)
+            found = [org for org in self._directory.live_with_client_id(client_id) if str(org.id) != replaced]
         except ExoDistributorError as exc:
             # No credentials or no API during this preview: create looks again, under the same rule.
             logger.debug("cannot look for client id %r at check: %s", client_id, exc)

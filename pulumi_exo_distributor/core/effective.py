@@ -145,8 +145,14 @@ def _known_differs(new: object, old: object) -> bool:
 
 
 def changed(key: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
-    if key in ("default_client_id", "adopt_id"):
+    if key == "adopt_id":
         return False  # bookkeeping: recorded with the next update, never a change by itself
+    if key == "default_client_id":
+        # The resource's identity, which changes with a rename (`aliases`): recorded at once (an
+        # update with no API call), so that a delete knows which resource it is, never the
+        # former name that a new resource may now bear.
+        new = news.get(key)
+        return new is not None and not has_unknown(new) and new != olds.get(key)
     new = news.get(key)
     if key == "client_id" and new is None:
         return False  # not declared: the recorded one stays

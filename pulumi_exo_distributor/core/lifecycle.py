@@ -179,14 +179,24 @@ class Lifecycle:
         news, _ = complete(olds, news)  # the engine passes checked inputs: this changes nothing then
         identity = news.get("default_client_id") or olds.get("default_client_id")
         self._claim_organization(id_, identity)
-        adopt_id = news.get("adopt_id")
-        if adopt_id and not has_unknown(adopt_id) and fold(adopt_id) != fold(id_):
-            raise DistributorOrganizationError(
-                f"adopt_id {adopt_id} does not name organization {id_}, which this resource already "
-                "manages: remove adopt_id, or give this organization's id"
-            )
         changes = [key for key in INPUT_FIELDS if changed(key, olds, news)]
         replaces = [key for key in changes if key in CREATE_ONLY]
+        replacing = bool(replaces) and news.get("allow_replacement") is True
+        adopt_id = news.get("adopt_id")
+        if adopt_id and not has_unknown(adopt_id):
+            if replacing and fold(adopt_id) == fold(id_):
+                raise DistributorOrganizationError(
+                    f"adopt_id {adopt_id} names the organization this replacement replaces: the new "
+                    "organization would be the old one, and the old one's delete would then end it. "
+                    "Take adopt_id out to get a new organization, or take allow_replacement out and "
+                    "put the previous values back to keep this one."
+                )
+            if not replacing and fold(adopt_id) != fold(id_):
+                raise DistributorOrganizationError(
+                    f"adopt_id {adopt_id} does not name organization {id_}, which this resource already "
+                    "manages: remove adopt_id, or give this organization's id (to take another "
+                    "organization as this resource's replacement, allow_replacement=True)"
+                )
         if replaces and news.get("allow_replacement") is not True:
             known = [change for change in create_only_changes(olds, news) if change[0] in replaces]
             if known:
@@ -239,10 +249,11 @@ class Lifecycle:
         identity = state.get("default_client_id")
         manager = self.claims.manager(id_)
         if manager is not None and identity is not None and manager != identity:
-            # Another resource of this deployment took the organization over (an adoption of a
-            # renamed resource's organization): leave it to that resource.
-            logger.warning(
-                "organization %s is now managed by resource %s: left as it is", id_, resource_label(manager)
+            # Another resource of this deployment created or adopted the organization (say, a new
+            # resource adopting a removed one's): it is that resource's now, and stays as it is.
+            self._warn(
+                f"organization {id_} is now managed by resource {resource_label(manager)}: its former "
+                "resource's delete leaves it as it is"
             )
             return
         name = state.get("display_name")

@@ -403,13 +403,14 @@ def test_an_organization_this_resource_sent_a_create_for_is_its_own(
     assert not CreateJournal.default().holds(provider.key_fingerprint, client_id, owner)
 
 
-def test_the_default_client_id_is_proof_without_a_journal(
+def test_the_default_client_id_alone_is_no_proof(
     simulator: Any, api: PartnerClient, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pulumi_exo_distributor import BillingAddress, OrganizationInput
 
-    # A fresh CI runner after a crash: no journal, and an organization with the resource's own
-    # default client id, which names project, stack and resource: nobody else sends it.
+    # An organization with the resource's default client id, and no journal of its create: a
+    # fresh CI runner after a crash, or another stack that once had this stack's name. Refused,
+    # naming the line that adopts it: nothing decided here.
     owner = identity(f"crashed-{uuid.uuid4().hex[:8]}")
     lost = api.create_organization(
         OrganizationInput(
@@ -421,13 +422,13 @@ def test_the_default_client_id_is_proof_without_a_journal(
     )
     monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "fresh-runner"))
     fresh = configured(simulator.url)
-    inputs = checked(fresh, client_id=None, default_client_id=owner)
-    assert inputs["client_id"] == owner
-    calls: dict[str, int] = {}
-    holder: dict[str, Any] = {}
-    calls = calls_during(simulator, lambda: holder.update(result=fresh.create(inputs)))
-    assert holder["result"].id == str(lost.id)
-    assert holder["result"].outs["deletion_policy"] == "purge"  # the program's, as for a create
+    refused = fresh.check({}, news(client_id=None, default_client_id=owner))
+    assert refused.inputs["client_id"] == owner
+    assert [failure.property for failure in refused.failures] == ["client_id"]
+    assert f'adopt_id="{lost.id}"' in refused.failures[0].reason
+    calls = calls_during(
+        simulator, lambda: pytest.raises(DistributorOrganizationError, fresh.create, refused.inputs)
+    )
     assert "create-distributor-organization" not in calls
 
 

@@ -217,13 +217,51 @@ def test_a_found_organization_needs_proof_or_adopt_id(
     assert fresh.create(inputs)[0] == existing
 
 
-def test_the_default_client_id_is_proof(core: Lifecycle, api: FakeAPI) -> None:
+def test_the_default_client_id_alone_is_no_proof(api: FakeAPI, tmp_path: Path, warnings: list[str]) -> None:
+    # A stack renamed and another made under its old name sends the same default client id.
     existing = api.add(OWNER)
-    inputs = core.check({}, declared()).inputs
-    assert inputs["client_id"] == OWNER
-    org_id, outputs = core.create(inputs)
-    assert org_id == existing and api.calls["create"] == 0
-    assert outputs["deletion_policy"] == "purge"  # the program's, as for a create
+    core = lifecycle(api, tmp_path, warnings)
+    checked = core.check({}, declared())
+    assert checked.inputs["client_id"] == OWNER
+    [(field, reason)] = checked.failures
+    assert field == "client_id" and f'adopt_id="{existing}"' in reason
+    with pytest.raises(DistributorOrganizationError, match="Nothing was created"):
+        core.create(checked.inputs)
+    assert api.calls["create"] == 0
+
+
+def test_a_replacement_is_not_refused_its_own_organization(core: Lifecycle, api: FakeAPI) -> None:
+    org_id, outputs = core.create(core.check({}, declared(client_id="r")).inputs)
+    new = core.check(outputs, declared(client_id="r", display_name="Acme AG", allow_replacement=True)).inputs
+    assert core.diff(org_id, outputs, new).replaces == ["display_name"]
+    # The engine checks a replacement again as a new resource: its old organization is no takeover.
+    again = core.check({}, declared(client_id="r", display_name="Acme AG", allow_replacement=True))
+    assert again.failures == []
+    new_id, _ = core.create(again.inputs)
+    assert new_id != org_id
+    core.delete(org_id, outputs)
+    assert api.orgs[new_id]["status"] == "active" and org_id not in api.orgs
+    # Adopting, as its replacement, the organization it replaces is refused.
+    with pytest.raises(
+        DistributorOrganizationError, match="names the organization this replacement replaces"
+    ):
+        core.diff(
+            new_id, {**outputs, "display_name": "Acme AG"}, {**new, "display_name": "X", "adopt_id": new_id}
+        )
+
+
+def test_a_delete_leaves_an_organization_another_resource_took_in_this_deployment(
+    core: Lifecycle, api: FakeAPI, tmp_path: Path, warnings: list[str]
+) -> None:
+    org_id, outputs = core.create(core.check({}, declared(client_id="t")).inputs)
+    adopter = declared(client_id="t", adopt_id=org_id, default_client_id="pulumi:fleet/prod/new")
+    fresh = lifecycle(api, tmp_path, warnings)  # the next deployment: the old resource is removed
+    fresh.create(fresh.check({}, adopter).inputs)
+    api.calls.clear()
+    fresh.delete(org_id, outputs)  # in the same deployment as the adoption
+    assert api.calls == Counter()
+    assert api.orgs[org_id]["status"] == "active"
+    assert "is now managed by resource 'new'" in warnings[-1]
 
 
 def test_an_adoption_is_retained_unless_the_program_says_otherwise(core: Lifecycle, api: FakeAPI) -> None:
