@@ -106,7 +106,8 @@ def test_the_readme_lists_every_module_in_one_row() -> None:
     from pathlib import Path
 
     root = Path(package.__file__).parent
-    readme = (root.parent / "README.md").read_text(encoding="utf-8")
+    # The checkout's README, and the modules of the package as imported (installed from a wheel, too).
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     section = readme.split("### The modules", 1)[1].split("\n### ", 1)[0]
     listed = {line.split("`")[1] for line in section.splitlines() if line.startswith("| `")}
     modules = {path.name for path in root.glob("*.py") if path.name != "__init__.py"}
