@@ -827,6 +827,11 @@ def import_code(format_: str, stack_states: tuple[IO[str], ...]) -> None:
     With --stack-state, only the organizations that state does not manage already. Terminated
     organizations are left out. The API returns no owner e-mail, so a placeholder stands in
     (it is only used when an organization is created: for an adopted one it changes nothing).
+
+    Each is named after its client id (or its name): lower-case ASCII letters, digits, '.', '_'
+    and '-', at most 60 characters, as a customers file requires. A client id that several live
+    organizations share is written as a comment only, and named on stderr: two resources of one
+    program cannot declare it.
     """
     from ._fleet import ImportedCustomer, customers_yaml, python_program
 
