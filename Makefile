@@ -6,14 +6,14 @@ STAMP  := $(VENV)/.installed
 # Test workers: the end-to-end tests spend most of their time waiting on the engine.
 WORKERS ?= 2
 
-.PHONY: setup pulumi actionlint test test-fast lint dist demo reliability bench bench-5000 shards-bench clean
+.PHONY: setup pulumi actionlint test test-fast lint docs dist demo reliability bench bench-5000 shards-bench clean
 
 setup: $(STAMP)
 
 # Re-installs only when the dependencies change; the package itself is editable.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,simulator,cli]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,simulator,cli,docs]'
 	@touch $(STAMP)
 
 # Prints the directory holding the Pulumi CLI and its Python plugins (built once, then cached).
@@ -44,6 +44,12 @@ lint: setup
 	$(VENV)/bin/mypy
 	@$(ENSURE_ACTIONLINT) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" "$$al_dir/actionlint" $(WORKFLOWS)
 
+# The documentation site: the generated pages (scripts/gen_docs.py: the command reference, the
+# simulator's flags, the limits, the modules), then `mkdocs build --strict` into site/.
+docs: setup
+	$(PY) scripts/gen_docs.py
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
+
 # The sdist and the wheel, into dist/, built in an isolated environment as pip would (the wheel
 # from the sdist), then checked as PyPI will. Its own small venv: build and twine, nothing of the
 # development toolset; PIP_CONSTRAINT pins the build backend and its plugins in build's environment.
@@ -71,7 +77,9 @@ reliability: setup
 # Fleet scale: start-up and check cost against the floor (scripts/bench_start.py, a minute), then
 # (scripts/bench.py) ours, the floor and the naive provider side by side, N = 10, 100,
 # 1000 (that one without the state write after every step); BENCH_ARGS passes flags (--reps, --sizes,
-# --variants, --keep-checkpoints ...). About 10 minutes on 2 quiet cores.
+# --variants, --keep-checkpoints, --section ...). About 10 minutes on 2 quiet cores. Each writes its
+# figures, with the command, the date, the load and the machine, into its section of
+# docs/benchmarks.md (start-up, fleet-scale).
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_ARGS ?=
 $(BENCH_STAMP): $(STAMP)
@@ -86,12 +94,12 @@ bench: $(BENCH_STAMP)
 # One program of 5000 organizations: its first preview, its up and an unchanged preview. The file
 # backend's state write after every step grows with N squared (hours at 5000 on 2 cores), so by default
 # the engine writes the state once, at the end; `make bench-5000 CHECKPOINTS=--keep-checkpoints`
-# keeps every write.
+# keeps every write. Its figures go into the section fleet-5000 of docs/benchmarks.md.
 CHECKPOINTS ?= --skip-checkpoints
 bench-5000: $(BENCH_STAMP)
 	@$(ENSURE_PULUMI) && \
 	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/bench.py --sizes 5000 --variants ours \
-	  --phases preview-create,up,preview $(CHECKPOINTS) --out bench-out/5000 $(BENCH_ARGS)
+	  --phases preview-create,up,preview $(CHECKPOINTS) --out bench-out/5000 --section fleet-5000 $(BENCH_ARGS)
 # One stack of N customers against K shard stacks of N/K (examples/shards), side by side: wall time of
 # up and of an unchanged preview, on a local S3 server. SHARDS_BENCH_ARGS="--customers 1000 --destroy".
 SHARDS_BENCH_ARGS ?= --customers 400 --shards 4 --latency-ms 20
@@ -100,4 +108,4 @@ shards-bench: setup
 	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) examples/shards/bench.py $(SHARDS_BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(DIST_VENV) .pytest_cache .mypy_cache .ruff_cache dist
+	rm -rf $(VENV) $(DIST_VENV) .pytest_cache .mypy_cache .ruff_cache dist site

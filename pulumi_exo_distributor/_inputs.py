@@ -27,9 +27,11 @@ __all__ = [
     "INPUT_FIELDS",
     "UNKNOWN",
     "BillingAddressInput",
+    "DeletionPolicy",
     "OrganizationArgs",
     "comparable",
     "create_only_changes",
+    "default_deletion_policy",
     "fold",
     "has_unknown",
     "remote_mismatches",
@@ -60,6 +62,13 @@ INPUT_FIELDS = (
     "default_client_id",
 )
 _REQUIRED = ("display_name", "owner_email", "billing_address")
+
+
+def default_deletion_policy(*, adopting: bool) -> DeletionPolicy:
+    """What deleting the resource does when the program declares no ``deletion_policy``: a
+    resource that creates its organization purges it; one that adopts an existing organization
+    (an explicit act, which may be undone) leaves it running. Static: never chosen at run time."""
+    return "retain" if adopting else "purge"
 
 
 def has_unknown(value: object) -> bool:
@@ -311,8 +320,8 @@ class OrganizationArgs:
     billing_address: BillingAddressInput
     client_id: str | None
     status: DesiredStatus
-    #: As declared; ``None`` when the program leaves it out (see the provider for what applies).
-    deletion_policy: DeletionPolicy | None
+    #: As declared, else :func:`default_deletion_policy`.
+    deletion_policy: DeletionPolicy
     adopt_id: str | None
     allow_replacement: bool
     default_client_id: str | None
@@ -326,7 +335,8 @@ class OrganizationArgs:
             billing_address=BillingAddressInput(**inputs["billing_address"]),
             client_id=inputs.get("client_id"),
             status=inputs.get("status", "active"),
-            deletion_policy=inputs.get("deletion_policy"),
+            deletion_policy=inputs.get("deletion_policy")
+            or default_deletion_policy(adopting=inputs.get("adopt_id") is not None),
             adopt_id=inputs.get("adopt_id"),
             allow_replacement=bool(inputs.get("allow_replacement", False)),
             default_client_id=inputs.get("default_client_id"),

@@ -1,12 +1,15 @@
 """The creates whose outcome is not known yet, written down before they are sent.
 
 When a create's answer is lost, or its `pulumi up` is killed, the organization may exist while no
-state records it. The next run finds it by its client id. Whether it may then be managed like one
-this stack created (deleted per the program's ``deletion_policy``) or must be treated like one
-that existed before (retained, since another stack or tool may manage it) depends on whether this
-stack sent that create: the journal says so. It lives beside Pulumi's own files
-(``$PULUMI_HOME``, else ``~/.pulumi``), so it is there for the next run on the same machine; on
-another machine (a fresh CI runner) it is empty, and the safe answer, retain, applies.
+state records it. The next run finds it by its client id. It may be taken over as this resource's
+own (and deleted one day per the program's ``deletion_policy``) only with proof that this resource
+sent that create. A client id the program declares is no such proof (another stack, a person or a
+renamed resource may use it): the journal is. Each entry names the resource that sent the create
+(its default client id, ``pulumi:<project>/<stack>/<name>``), so an entry proves nothing to another
+resource or stack. It lives beside Pulumi's own files (``$PULUMI_HOME``, else ``~/.pulumi``), so it
+is there for the next run on the same machine; on another machine (a fresh CI runner) it is empty,
+and the provider refuses to take the organization over without ``adopt_id`` (a resource that uses
+its default client id needs no journal: that client id is its proof).
 
 One small file per entry, ``unknown-creates/<scope>/<client id>.json`` (both names hashed, so any
 client id makes a safe file name): a create writes its own entry (whole, then renamed into place)
@@ -14,9 +17,10 @@ and nothing else, an end removes it, a look-up reads it. Each costs the same at 
 organizations, and provider processes of stacks run in parallel on one machine (the shards of a
 fleet) never rewrite each other's entries, so none is lost and no lock is needed.
 
-An entry that cannot be read, or that names another scope or client id (edited by hand), holds
-nothing: a create this stack sent is never inferred from it. A journal that cannot be written
-never fails a create: the next run then treats what it finds as pre-existing, the safe side.
+An entry that cannot be read, or that names another scope, client id or resource (edited by hand,
+or written by an earlier version that recorded no resource), holds nothing: a create this resource
+sent is never inferred from it. A journal that cannot be written never fails a create: the next run
+then asks for ``adopt_id``, the safe side.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ def _name(text: str) -> str:
 
 class CreateJournal:
     """Client ids whose create was sent (or about to be) and not known to have ended, per scope
-    (endpoint and API key, as a fingerprint)."""
+    (endpoint and API key, as a fingerprint), each with the resource that sent it."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -52,10 +56,10 @@ class CreateJournal:
         """Where the entry of ``client_id`` in ``scope`` lives."""
         return self.root / _name(scope) / f"{_name(client_id)}.json"
 
-    def begin(self, scope: str, client_id: str) -> None:
-        """Before sending a create."""
+    def begin(self, scope: str, client_id: str, owner: str) -> None:
+        """Before ``owner`` (a resource's default client id) sends a create."""
         entry = self.entry(scope, client_id)
-        record = {"scope": scope, "client_id": client_id, "since": time.time()}
+        record = {"scope": scope, "client_id": client_id, "owner": owner, "since": time.time()}
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
             # Written whole, then renamed: a crash leaves no entry or a whole one.
@@ -68,7 +72,7 @@ class CreateJournal:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError:
-            pass  # no journal: a later run treats what it finds as pre-existing (retained), the safe side
+            pass  # no journal: a later run asks for adopt_id rather than take it over, the safe side
 
     def end(self, scope: str, client_id: str) -> None:
         """Once the create's outcome is known for good: refused, or the organization seen in the
@@ -78,11 +82,15 @@ class CreateJournal:
         with contextlib.suppress(OSError):
             self.entry(scope, client_id).unlink(missing_ok=True)
 
-    def holds(self, scope: str, client_id: str) -> bool:
+    def holds(self, scope: str, client_id: str, owner: str) -> bool:
+        """Whether ``owner`` sent a create for ``client_id`` in ``scope`` that has not ended."""
         try:
             record = json.loads(self.entry(scope, client_id).read_text())
         except (OSError, ValueError):
             return False
         return (
-            isinstance(record, dict) and record.get("scope") == scope and record.get("client_id") == client_id
+            isinstance(record, dict)
+            and record.get("scope") == scope
+            and record.get("client_id") == client_id
+            and record.get("owner") == owner
         )

@@ -7,7 +7,11 @@ duplicate, orphan or forget one by accident:
   is refused at check unless the resource opts in with ``allow_replacement=True``;
 - the client id is the organization's idempotency key: before creating, and after any failure
   that leaves the outcome unknown, the provider looks for a live organization with that client id
-  and takes it under management instead of creating a second one;
+  and takes it under management instead of creating a second one, only with proof that this
+  resource sent its create (its default client id, or the journal); without proof it refuses,
+  at preview already, and names the ``adopt_id`` line that takes it over on purpose;
+- what deleting does (``deletion_policy``) is what the program declares, else a static default
+  (purge; retain for an adoption), recorded in the state's inputs so that every preview shows it;
 - a 404 is proof that an organization is gone only under the API key that created or last saw it;
 - diff compares what the program declared with what it declares now, never the API's echo.
 
@@ -58,12 +62,14 @@ from ._inputs import (
     OrganizationArgs,
     comparable,
     create_only_changes,
+    default_deletion_policy,
     fold,
     has_unknown,
     remote_mismatches,
     validate,
 )
 from ._journal import CreateJournal
+from ._notices import warn
 
 if TYPE_CHECKING:
     from ._client import PartnerClient
@@ -199,6 +205,8 @@ class DistributorOrganizationProvider(ResourceProvider):
         if olds:
             failures += self._guard_replacement(olds, inputs)
         failures += self._claim_declarations(inputs)
+        if not olds and not failures:
+            failures += self._refuse_unproven_takeover(inputs)
         return CheckResult(inputs, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -206,21 +214,9 @@ class DistributorOrganizationProvider(ResourceProvider):
 
         def run() -> CreateResult:
             client = self.client()
-            if args.adopt_id:
-                org, policy = self._adopt(client, args), args.deletion_policy or "retain"
-            else:
-                org, ours = self._create_once(client, args)
-                # One that existed before, and that this stack did not send a create for, may be
-                # managed elsewhere too: retained unless the program says otherwise.
-                policy = args.deletion_policy or ("purge" if ours else "retain")
-                if not ours:
-                    logger.warning(
-                        "organization %s already had client id %r: taken under management with "
-                        "deletion_policy %r",
-                        org.id,
-                        args.client_id,
-                        policy,
-                    )
+            # The program's policy, always: never one chosen here (see _create_once for takeovers).
+            policy = args.deletion_policy
+            org = self._adopt(client, args) if args.adopt_id else self._create_once(client, args)
             self._claim_organization(str(org.id), args.default_client_id)
             try:
                 org = self._converge(client, org, args.status)
@@ -287,6 +283,12 @@ class DistributorOrganizationProvider(ResourceProvider):
                     )
                 )
             replaces = []  # unknown until `up`, where check refuses a real change
+        if replaces:
+            refused = _policy_change_with_replacement(
+                olds.get("deletion_policy"), news.get("deletion_policy"), create_only_changes(olds, news)
+            )
+            if refused:
+                raise DistributorOrganizationError(refused)
         if replaces and identity:
             self._replacing[identity] = _id
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
@@ -305,7 +307,7 @@ class DistributorOrganizationProvider(ResourceProvider):
                     )
                 )
             client = self.client()
-            policy = args.deletion_policy or olds.get("deletion_policy") or "purge"
+            policy = args.deletion_policy
             if olds.get("status") == args.status:
                 return UpdateResult(self._outputs(args, _organization(_id, olds), policy))
             try:
@@ -333,7 +335,12 @@ class DistributorOrganizationProvider(ResourceProvider):
             )
             return
         if policy == "retain":
-            logger.info("organization %s left as it is (deletion_policy=retain)", _id)
+            name = state.get("display_name")
+            warn(
+                f"organization {_id}{f' ({name!r})' if name else ''} left running, no longer managed "
+                "(deletion_policy 'retain'): it stays active and billed. Adopt it again with "
+                f'adopt_id="{_id}", or terminate it with the Partner API.'
+            )
             return
 
         def run() -> None:
@@ -379,18 +386,10 @@ class DistributorOrganizationProvider(ResourceProvider):
                 CheckFailure(field, _replacement_refused(field, old, new, policy=old_policy))
                 for field, old, new in changes
             ]
-        new_policy = news.get("deletion_policy")
-        if new_policy is not None and new_policy != old_policy:
-            return [
-                CheckFailure(
-                    "deletion_policy",
-                    f"deletion_policy cannot change from {old_policy!r} to {news.get('deletion_policy')!r} "
-                    f"in the same update as a replacement (of {', '.join(c[0] for c in changes)}): the "
-                    f"organization being replaced would still be deleted with {old_policy!r}. Apply the "
-                    "new deletion_policy alone first (`pulumi up`), then the replacement.",
-                )
-            ]
-        return []
+        # Inputs recorded by versions that left an undeclared policy out of them: diff, which sees
+        # the recorded outputs, applies the same rule.
+        refused = _policy_change_with_replacement(old_policy, news.get("deletion_policy"), changes)
+        return [CheckFailure("deletion_policy", refused)] if refused else []
 
     def _claim_declarations(self, inputs: Mapping[str, Any]) -> list[CheckFailure]:
         """Refuse two resources of one deployment declaring the same client id or adopting the
@@ -445,11 +444,10 @@ class DistributorOrganizationProvider(ResourceProvider):
 
     # -- create's helpers ------------------------------------------------------------------
 
-    def _create_once(self, client: PartnerClient, args: OrganizationArgs) -> tuple[Organization, bool]:
-        """Create the organization, or find the one an earlier attempt created: never two.
-
-        Returns the organization, and whether this stack created it (``False``: it existed before,
-        and may be managed elsewhere too)."""
+    def _create_once(self, client: PartnerClient, args: OrganizationArgs) -> Organization:
+        """Create the organization, or find the one an earlier attempt of this resource created:
+        never two. One found that this resource cannot prove its own is refused (see
+        :meth:`_proven_own`): taking it over is the program's explicit act, ``adopt_id``."""
         from ._models import BillingAddress, OrganizationInput
 
         body = OrganizationInput(
@@ -461,19 +459,34 @@ class DistributorOrganizationProvider(ResourceProvider):
         if args.client_id is None:
             org = client.create_organization(body)  # nothing to find it by: one attempt
             self._remember(org)
-            return org, True
+            return org
 
         scope = self.key_fingerprint
-        client_id = args.client_id
+        # A resource of this package always has its default client id; without one, nothing proves
+        # a create, and what is found is refused (never a second one created beside it).
+        client_id, owner = args.client_id, args.default_client_id or ""
         for attempt in client.retry.attempts_on(_outcome_unknown):
             with attempt:
                 # After a failure whose outcome is unknown, look again: it may exist now. What is
-                # found is this stack's own if it sent a create for it (now, or in a run that
-                # died or lost the answer: the journal says so).
+                # found is this resource's own if it sent the create (in this process, or in a
+                # run that died or lost the answer: see _proven_own).
                 found = self._find_by_client_id(client, args, fresh=attempt.num > 1)
                 if found is not None:
-                    return found, attempt.num > 1 or self._journal.holds(scope, client_id)
-                self._journal.begin(scope, client_id)
+                    if attempt.num == 1 and not (owner and self._proven_own(client_id, owner)):
+                        raise DistributorOrganizationError(
+                            f"cannot create organization {args.display_name!r}: "
+                            + _takeover_refused(str(found.id), client_id)
+                        )
+                    logger.warning(
+                        "organization %s already has client id %r, and resource %s sent its create: "
+                        "taken under management, not created twice",
+                        found.id,
+                        client_id,
+                        _resource_label(owner),
+                    )
+                    return found
+                if owner:
+                    self._journal.begin(scope, client_id, owner)
                 try:
                     org = client.create_organization(body)
                 except ExoDistributorError as exc:
@@ -482,7 +495,7 @@ class DistributorOrganizationProvider(ResourceProvider):
                     raise
                 # The entry stays until an operation sees the organization in the state.
                 self._remember(org)
-                return org, True
+                return org
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     def _find_by_client_id(
@@ -525,12 +538,38 @@ class DistributorOrganizationProvider(ResourceProvider):
                 "If it is this customer, declare it as it is; otherwise choose another client_id. "
                 "Nothing was created."
             )
-        logger.warning(
-            "organization %s already has client id %r: taken under management, not created twice",
-            org.id,
-            args.client_id,
-        )
         return org
+
+    def _proven_own(self, client_id: str, owner: str) -> bool:
+        """Whether resource ``owner`` (its default client id) sent the create of the organization
+        that has ``client_id``. Its default client id names project, stack and resource, so only
+        it sends that one; any other client id is proven only by this machine's journal of the
+        creates it sent (gone with a CI runner: then the program must say ``adopt_id``)."""
+        return client_id == owner or self._journal.holds(self.key_fingerprint, client_id, owner)
+
+    def _refuse_unproven_takeover(self, inputs: Mapping[str, Any]) -> list[CheckFailure]:
+        """At check (so at preview): a new resource whose client id a live organization already
+        has, and that cannot prove it created it, is refused before anything happens."""
+        client_id, owner = inputs.get("client_id"), inputs.get("default_client_id")
+        if "adopt_id" in inputs or not isinstance(client_id, str) or not isinstance(owner, str):
+            return []
+        if has_unknown(client_id) or has_unknown(owner) or client_id == owner:
+            return []
+        try:
+            if self._proven_own(client_id, owner):
+                return []
+            found = sorted(
+                str(org.id)
+                for org in self._list(self.client()).values()
+                if org.client_id == client_id and org.status.value != "terminated"
+            )
+        except ExoDistributorError as exc:
+            # No credentials or no API during this preview: create looks again, under the same rule.
+            logger.debug("cannot look for client id %r at check: %s", client_id, exc)
+            return []
+        if len(found) != 1:
+            return []  # none, or several (create names them all)
+        return [CheckFailure("client_id", _takeover_refused(found[0], client_id))]
 
     def _adopt(self, client: PartnerClient, args: OrganizationArgs) -> Organization:
         """Take an existing organization under management, if the program declares it as it is."""
@@ -694,7 +733,9 @@ def _completed(
         elif not adopting and "default_client_id" in inputs:
             inputs["client_id"] = inputs["default_client_id"]
     inputs.setdefault("status", "active")
-    # deletion_policy has no default here: left out, it is what was recorded (see create and update).
+    # The program's policy, or the static default: recorded in the state's inputs, so that removing
+    # a declared policy is a change the preview shows, and every delete shows what it does.
+    inputs.setdefault("deletion_policy", default_deletion_policy(adopting=adopting))
     return inputs, problems
 
 
@@ -734,7 +775,7 @@ def _changed(key: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool
     if key in ("default_client_id", "adopt_id"):
         return False  # bookkeeping: recorded with the next update, never a change by itself
     new = news.get(key)
-    if key in ("client_id", "deletion_policy") and new is None:
+    if key == "client_id" and new is None:
         return False  # not declared: the recorded one stays
     if key == "allow_replacement":
         return bool(olds.get(key)) != bool(new) and not has_unknown(new)
@@ -758,6 +799,34 @@ def _replacement_refused(field: str, old: object, new: object, *, policy: object
         f"delete this one with {deletion}. "
         "To keep the organization, put the previous value back. To replace it on purpose, set "
         "allow_replacement=True on this resource."
+    )
+
+
+def _policy_change_with_replacement(
+    old: object, new: object, changes: list[tuple[str, object, object]]
+) -> str | None:
+    """Why a replacement may not also change the policy: the organization it replaces is deleted
+    with the recorded one, which the reviewer would not expect."""
+    if old is None or new is None or has_unknown(new) or new == old or not changes:
+        return None
+    return (
+        f"deletion_policy cannot change from {old!r} to {new!r} in the same update as a replacement "
+        f"(of {', '.join(c[0] for c in changes)}): the organization being replaced would still be "
+        f"deleted with {old!r}. Apply the new deletion_policy alone first (`pulumi up`), then the "
+        "replacement."
+    )
+
+
+def _takeover_refused(org_id: str, client_id: str) -> str:
+    return (
+        f"organization {org_id} already exists with client id {client_id!r}, and nothing proves that "
+        "this resource created it (another stack, a person or a renamed resource may manage it), so "
+        "it is not taken over silently. If this resource was renamed, keep its organization with "
+        '`aliases` (opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="<old name>")])). To take '
+        f'it under management on purpose, add adopt_id="{org_id}" (in a customers file: adopt_id: '
+        f"{org_id}); removing the resource then leaves it running, unless it also says "
+        'deletion_policy="purge" or "terminate". Otherwise give this resource its own client_id. '
+        "Nothing was created."
     )
 
 

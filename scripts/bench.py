@@ -12,7 +12,9 @@ call), `naive` (benchmarks/naive.py: Exoscale's official client, one call per op
 variant written `ours@4` runs ours with its host capped at 4 workers (the SDK's own number).
 
 Prints a markdown table (median and min of the repetitions, and their ratios), writes it with
-the raw samples (JSON) and a plot (PNG) into --out.
+the raw samples (JSON), the run's record (run.json) and a plot (PNG) into --out, and into its
+section of docs/benchmarks.md (--section, default fleet-scale) with the command, the date, the
+load and the machine (--no-page to leave the page alone).
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from benchmarks.page import PAGE, Run, loadavg, section_text, write_section
 from pulumi_exo_distributor._host import ENV_WORKERS
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, simulator_process
 
@@ -487,6 +490,18 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench-out", help="where results go (bench-out/)")
     parser.add_argument("--plot", type=Path, default=None, help="PNG path (default OUT/fleet-scale.png)")
     parser.add_argument(
+        "--page",
+        type=Path,
+        default=None,
+        help="the results page whose section this run writes (default docs/benchmarks.md)",
+    )
+    parser.add_argument(
+        "--section",
+        default="fleet-scale",
+        help="the page's section these figures replace (default fleet-scale; make bench-5000: fleet-5000)",
+    )
+    parser.add_argument("--no-page", action="store_true", help="print and save the figures, leave the page")
+    parser.add_argument(
         "--render",
         nargs="+",
         type=Path,
@@ -504,7 +519,10 @@ def main() -> int:
                 metas.append(meta_path.read_text().strip())
         names = list(dict.fromkeys(s.variant for s in loaded))
         args.out.mkdir(parents=True, exist_ok=True)
-        report(loaded, names, "\n".join(metas), args.out, args.plot)
+        plotted = report(loaded, names, "\n".join(metas), args.out, args.plot)
+        runs = [recorded_run(directory) for directory in args.render]
+        if not args.no_page:
+            write_page(args.page, args.section, runs, loaded, names, plotted)
         return 0
     phases = [p for p in args.phases.split(",") if p]
     unknown = set(phases) - set(PHASES)
@@ -528,6 +546,7 @@ def main() -> int:
     )
     samples: list[Sample] = []
     load_before = _loadavg()
+    run = Run.now("scripts/bench.py", sys.argv[1:], load="")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, simulator_process(config) as sim:
         bench = Bench(
@@ -555,26 +574,67 @@ def main() -> int:
         f"load average {load_before} before, {_loadavg()} after ({os.cpu_count()} cores)"
     )
     (args.out / "meta.txt").write_text(meta + "\n")
-    report(samples, [v.name for v in variants], meta, args.out, args.plot)
+    settings = meta.rsplit("; load average", 1)[0]
+    run = replace(run, load=f"{load_before} at the start, {_loadavg()} at the end", settings=settings)
+    run.save(args.out / "run.json")
+    names = [v.name for v in variants]
+    plotted = report(samples, names, meta, args.out, args.plot)
+    if not args.no_page:
+        write_page(args.page, args.section, [run], samples, names, plotted)
     return 0 if all(s.ok for s in samples) else 1
 
 
 def _loadavg() -> str:
-    try:
-        return Path("/proc/loadavg").read_text().split()[0]
-    except OSError:
-        return "?"
+    return loadavg()
 
 
 def report(
     samples: Sequence[Sample], names: Sequence[str], meta: str, out: Path, plot_path: Path | None
-) -> None:
+) -> Path | None:
+    """Print the table and write it into ``out``; the plot's path, if one was drawn."""
     text = table(samples, names, threads=any("@" in name for name in names))
     (out / "table.md").write_text(meta + "\n\n" + text + "\n")
     print("\n" + meta + "\n\n" + text)
     plot_path = plot_path or out / "fleet-scale.png"
     if plot(samples, names, plot_path):
         print(f"\nplot: {plot_path}")
+        return plot_path
+    return None
+
+
+def recorded_run(directory: Path) -> Run:
+    """How the figures in ``directory`` were made: its run.json, else what its meta.txt says."""
+    if (directory / "run.json").exists():
+        return Run.load_from(directory / "run.json")
+    meta = directory / "meta.txt"
+    unknown = "not recorded"
+    return Run(
+        command=f"python scripts/bench.py (its arguments not recorded in {directory})",
+        date=unknown,
+        machine=unknown,
+        load=unknown,
+        settings=meta.read_text().strip() if meta.exists() else "",
+    )
+
+
+def write_page(
+    page: Path | None,
+    section: str,
+    runs: Sequence[Run],
+    samples: Sequence[Sample],
+    names: Sequence[str],
+    plotted: Path | None,
+) -> None:
+    """The figures into their section of the results page; the plot beside it, in its img/."""
+    page = page or PAGE
+    image = None
+    if plotted is not None:
+        target = page.parent / "img" / f"{section}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(plotted, target)
+        image = f"img/{section}.png"
+    text = table(samples, names, threads=any("@" in name for name in names))
+    write_section(page, section, section_text(runs, text, image=image))
 
 
 if __name__ == "__main__":

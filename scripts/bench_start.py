@@ -15,19 +15,25 @@ engine's own noise does not hide it:
 
 Fresh interpreters run ours and the floor alternately, ``--reps`` times each; the table gives the
 min and the median, and ours minus the floor. Run by ``make bench`` before the phases, or alone:
-``.venv/bin/python scripts/bench_start.py``.
+``.venv/bin/python scripts/bench_start.py``. The figures go, with the run's record, into
+``bench-out/start-up.json`` and into the ``start-up`` section of ``docs/benchmarks.md``
+(``--no-page`` leaves the page alone; ``--render FILE`` writes the page from a saved file).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
+
+from benchmarks.page import PAGE, Run, loadavg, section_text, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -140,31 +146,74 @@ def row(what: str, seconds: dict[str, list[float]], goal: str, digits: int = 2) 
     return f"| {what} | {' | '.join(cells)} | {goal} |"
 
 
+HEADER = ("what", "ours min", "ours median", "floor min", "floor median", "ours - floor, of mins")
+
+
+def start_table(seconds: dict[str, dict[str, list[float]]]) -> str:
+    """The markdown table of ``{"imports": ..., "starts": ..., "checks": ...}``, each ``{variant: [s]}``."""
+    lines = [
+        "| " + " | ".join((*HEADER, "of medians", "goal")) + " |",
+        "| --- " * (len(HEADER) + 2) + "|",
+        row("program import, over `import pulumi` (ms)", seconds["imports"], "ours ≤ 100"),
+        row("provider start: unpickle, configure, first check (ms)", seconds["starts"], "ours - floor ≤ 100"),
+        row("`check()` of one new resource, per call (ms)", seconds["checks"], "ours - floor ≤ 1", digits=3),
+    ]
+    return "\n".join(lines)
+
+
+def publish(run: Run, seconds: dict[str, dict[str, list[float]]], page: Path | None) -> None:
+    """Print the table; write it, with how it was made, into the results page unless ``page`` is None."""
+    text = start_table(seconds)
+    print(f"{run.settings}; load average {run.load}.\n\n{text}")
+    if page is not None:
+        write_section(page, "start-up", section_text([run], text))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--reps", type=int, default=15, help="fresh interpreters per variant (default 15)")
     parser.add_argument("--calls", type=int, default=1000, help="check() calls per block (default 1000)")
     parser.add_argument("--blocks", type=int, default=10, help="blocks of calls per variant (default 10)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "bench-out" / "start-up.json",
+        help="the figures and the run's record",
+    )
+    parser.add_argument(
+        "--page", type=Path, default=PAGE, help="the results page (default docs/benchmarks.md)"
+    )
+    parser.add_argument("--no-page", action="store_true", help="print and save the figures, leave the page")
+    parser.add_argument(
+        "--render", type=Path, metavar="FILE", help="no run: the table and the page from a saved --out file"
+    )
     args = parser.parse_args(argv)
+    page = None if args.no_page else args.page
+    if args.render:
+        saved = json.loads(args.render.read_text())
+        publish(Run(**saved["run"]), saved["seconds"], page)
+        return 0
 
     sys.path.insert(0, str(ROOT))
-    imports = interleaved({v: _IMPORT.format(load=_LOAD[v]) for v in VARIANTS}, args.reps)
-    starts = interleaved({v: _START.format(blob=serialised(v), news=news(0)) for v in VARIANTS}, args.reps)
-    checks = check_cost(args.calls, args.blocks)
-
-    with open("/proc/loadavg", encoding="ascii") as loadavg:
-        load = " ".join(loadavg.read().split()[:3])
-    print(
-        f"Start-up and check, ours against the floor: {args.reps} fresh interpreters each, "
-        f"{args.blocks} blocks of {args.calls} checks each; load average {load}; milliseconds."
+    load_before = loadavg()
+    run = Run.now(
+        "scripts/bench_start.py",
+        sys.argv[1:] if argv is None else argv,
+        load="",
+        settings=f"{args.reps} fresh interpreters per variant, {args.blocks} blocks of {args.calls} checks "
+        "each; milliseconds",
     )
-    print()
-    header = ("what", "ours min", "ours median", "floor min", "floor median", "ours - floor, of mins")
-    print("| " + " | ".join((*header, "of medians", "goal")) + " |")
-    print("| --- " * (len(header) + 2) + "|")
-    print(row("program import, over `import pulumi`", imports, "ours ≤ 100"))
-    print(row("provider start: unpickle, configure, first check", starts, "ours - floor ≤ 100"))
-    print(row("check() of one new resource, per call", checks, "ours - floor ≤ 1", digits=3))
+    seconds = {
+        "imports": interleaved({v: _IMPORT.format(load=_LOAD[v]) for v in VARIANTS}, args.reps),
+        "starts": interleaved(
+            {v: _START.format(blob=serialised(v), news=news(0)) for v in VARIANTS}, args.reps
+        ),
+        "checks": check_cost(args.calls, args.blocks),
+    }
+    run = replace(run, load=f"{load_before} at the start, {loadavg()} at the end")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"run": asdict(run), "seconds": seconds}, indent=1) + "\n")
+    publish(run, seconds, page)
     return 0
 
 

@@ -17,7 +17,10 @@ for name, spec in json.loads(config.require("orgs")).items():
     made[name] = org = DistributorOrganization(
         name,
         billing_address=BillingAddressArgs(**address) if spec.pop("typed_address", False) else address,
-        opts=pulumi.ResourceOptions(protect=spec.pop("protect", False)),
+        opts=pulumi.ResourceOptions(
+            protect=spec.pop("protect", False),
+            aliases=[pulumi.Alias(name=alias) for alias in spec.pop("aliases", [])],
+        ),
         **spec,
     )
     pulumi.export(

@@ -221,7 +221,7 @@ def assert_no_secret(stack: Stack, *texts: str) -> None:
 def test_config_credentials_stay_out_of_state_and_logs(stack: Stack) -> None:
     stack.set_orgs({"acme": org_spec()})
     # -v=8: at -v=9 the engine itself logs the decrypted config it hands a dynamic provider
-    # (see README, "Credentials"); the environment variables avoid that.
+    # (see docs/installation-configuration.md); the environment variables avoid that.
     result = stack.stack.up(color="never", log_verbosity=8, log_to_std_err=True, debug=True)
     assert_no_secret(stack, result.stdout, result.stderr)
 

@@ -127,18 +127,6 @@ def test_adopting_a_managed_organization_is_refused_and_never_purges_it(
     assert api.get_organization(org_id).status.value == "active"
 
 
-def test_renaming_a_resource_takes_its_organization_along(stack: Stack, api: PartnerClient) -> None:
-    stack.set_orgs({"old-name": org_spec(client_id="rename-me")})
-    stack.up()
-    org_id = stack.outputs()["old-name"]["id"]
-    stack.set_orgs({"new-name": org_spec(client_id="rename-me")})
-    _, calls = stack.calls(stack.up)
-    assert "create-distributor-organization" not in calls
-    assert "terminate-distributor-organization" not in calls
-    assert stack.outputs()["new-name"]["id"] == org_id
-    assert api.get_organization(org_id).status.value == "active"
-
-
 # -- faults and crashes (the scenarios of `make reliability`, sized for CI) -------------------
 
 
@@ -202,7 +190,9 @@ def test_inputs_unknown_during_a_preview_pass_it(stack: Stack) -> None:
     )
     preview, calls = stack.calls(stack.preview)
     assert preview.change_summary == {"create": 3}
-    assert calls == {}
+    # One list: is the declared client id already taken by an organization this stack cannot prove
+    # its own? (A client id still unknown is looked for at the up.)
+    assert calls == {"list-distributor-organizations": 1}
     stack.up()
     outputs = stack.outputs()
     assert outputs["second"]["client_id"] == "after-" + outputs["first"]["id"][:8]

@@ -54,12 +54,14 @@ def news(**overrides: Any) -> dict[str, Any]:
         "adopt_id": None,
     }
     props.update(overrides)
+    # Set by the resource class: the resource's own client id, which names it (see default_client_id).
+    props.setdefault("default_client_id", "pulumi:tests/dev/org")
     return props
 
 
 def checked(provider: DistributorOrganizationProvider, **overrides: Any) -> dict[str, Any]:
     result = provider.check({}, news(**overrides))
-    assert result.failures == []
+    assert [failure.reason for failure in result.failures] == []
     return result.inputs
 
 
@@ -76,9 +78,15 @@ def calls_during(simulator: Any, fn: Any) -> dict[str, int]:
 def test_check_applies_defaults_and_normalises(provider: DistributorOrganizationProvider) -> None:
     inputs = checked(provider)
     assert inputs["status"] == "active"
-    assert "deletion_policy" not in inputs  # left out: what is recorded applies (purge for a new one)
+    # Left out, the static default is recorded in the inputs, so that every preview shows it.
+    assert inputs["deletion_policy"] == "purge"
     assert inputs["billing_address"]["country"] == "CH"
     assert "adopt_id" not in inputs
+    adopting = checked(provider, adopt_id=str(uuid.uuid4()))
+    assert adopting["deletion_policy"] == "retain"
+    assert (
+        checked(provider, adopt_id=str(uuid.uuid4()), deletion_policy="purge")["deletion_policy"] == "purge"
+    )
 
 
 @pytest.mark.parametrize(
@@ -445,6 +453,7 @@ def test_creates_through_lost_answers_never_duplicate(tmp_path: Any, seed: int) 
     client_ids = [f"c{n}" for n in range(6)]
     failed = []
     with stamina.set_testing(True, attempts=3), run_simulator(faulty) as sim:
+        port = int(sim.url.split(":")[2].split("/")[0])
         provider = configured(sim.url)
         for client_id in client_ids:
             try:
@@ -452,8 +461,9 @@ def test_creates_through_lost_answers_never_duplicate(tmp_path: Any, seed: int) 
             except DistributorOrganizationError as exc:
                 failed.append((client_id, str(exc)))
     assert all("may exist" in text or "answered HTTP" in text or "no answer" in text for _, text in failed)
-    # A later run (a new provider process) finishes the job without a second organization.
-    with run_simulator(SimulatorConfig(credentials=(credential,), db_path=db)) as sim:
+    # A later run (a new provider process) on the same machine and endpoint finishes the job without
+    # a second organization: the journal proves that this resource sent the creates.
+    with run_simulator(SimulatorConfig(credentials=(credential,), db_path=db), port=port) as sim:
         provider = configured(sim.url)
         for client_id, _ in failed:
             provider.create(checked(provider, client_id=client_id))

@@ -14,6 +14,7 @@ from pulumi_exo_distributor import (
     DistributorOrganizationProvider,
     PartnerClient,
 )
+from pulumi_exo_distributor._inputs import INPUT_FIELDS
 
 from .conftest import OTHER_KEY, OTHER_SECRET, configured
 from .test_organization import ADDRESS, _own_client_id, calls_during, checked, news
@@ -246,16 +247,25 @@ def test_a_refresh_of_many_is_one_list(
     assert results[-1].outs["status"] == "suspended"
 
 
-def test_delete_leaves_an_organization_another_resource_took_over(
+def test_a_rename_without_aliases_is_refused_and_an_adoption_keeps_the_organization(
     provider: DistributorOrganizationProvider, simulator: Any, api: PartnerClient
 ) -> None:
     old = provider.create(checked(provider, default_client_id=identity("old-name")))
     assert old.outs is not None
-    # The next deployment: the renamed resource declares the same client id and takes the
-    # organization over; then the engine deletes the resource of the old name.
+    # The next deployment: the renamed resource declares the same client id, without aliases.
     deployment = configured(simulator.url)
-    renamed = deployment.create(checked(deployment, default_client_id=identity("new-name")))
-    assert renamed.id == old.id
+    refused = deployment.check({}, news(default_client_id=identity("new-name")))
+    assert [failure.property for failure in refused.failures] == ["client_id"]
+    reason = refused.failures[0].reason
+    assert "aliases" in reason
+    assert f'adopt_id="{old.id}"' in reason
+    # create holds the same line on its own (a check skipped or unable to list).
+    with pytest.raises(DistributorOrganizationError, match="aliases"):
+        deployment.create(refused.inputs)
+    # Taken over on purpose: the old resource's delete then leaves it to the new one.
+    adopted = deployment.create(checked(deployment, default_client_id=identity("new-name"), adopt_id=old.id))
+    assert adopted.id == old.id
+    assert adopted.outs is not None and adopted.outs["deletion_policy"] == "retain"
     calls = calls_during(simulator, lambda: deployment.delete(old.id, old.outs or {}))
     assert calls == {}
     assert api.get_organization(old.id).status.value == "active"
@@ -318,40 +328,50 @@ def test_a_too_large_request_is_not_told_to_retry_later() -> None:
 # -- found by client id: this stack's own, or one that existed before ---------------------------
 
 
-def test_an_organization_that_existed_before_is_taken_over_but_retained(
+def test_an_organization_that_existed_before_is_refused_until_the_program_adopts_it(
     provider: DistributorOrganizationProvider, simulator: Any, api: PartnerClient
 ) -> None:
     from pulumi_exo_distributor import BillingAddress, OrganizationInput
 
-    # Another stack (or a person) made it: this stack never sent a create for it.
+    # Another stack (or a person) made it: this resource never sent a create for it.
+    client_id = checked(provider)["client_id"]
     first = api.create_organization(
         OrganizationInput(
             display_name="Acme SA",
             owner_email="ops@acme.example",
-            client_id=checked(provider)["client_id"],
+            client_id=client_id,
             billing_address=BillingAddress.model_validate(ADDRESS),
         )
     )
-    taken = provider.create(checked(provider))
-    assert taken.id == str(first.id)
-    assert taken.outs is not None
-    assert taken.outs["deletion_policy"] == "retain"
-    assert calls_during(simulator, lambda: provider.delete(taken.id, taken.outs or {})) == {}
-    assert api.get_organization(first.id).status.value == "active"
-    # Said explicitly, the program's policy applies.
     again = configured(simulator.url)
-    assert again.create(checked(again, deletion_policy="terminate")).outs["deletion_policy"] == "terminate"  # type: ignore[index]
+    refused = again.check({}, news(client_id=client_id))
+    assert [failure.property for failure in refused.failures] == ["client_id"]
+    assert f'adopt_id="{first.id}"' in refused.failures[0].reason
+    calls = calls_during(simulator, lambda: pytest.raises(DistributorOrganizationError, again.create, news()))
+    assert "create-distributor-organization" not in calls
+    assert [str(o.id) for o in api.list_organizations() if o.client_id == client_id] == [str(first.id)]
+    # Adopted: retained by default; purged only if the program says so, never by a choice made here.
+    adopted = again.create(checked(again, client_id=client_id, adopt_id=str(first.id)))
+    assert adopted.outs is not None and adopted.outs["deletion_policy"] == "retain"
+    assert calls_during(simulator, lambda: again.delete(adopted.id, adopted.outs or {})) == {}
+    assert api.get_organization(first.id).status.value == "active"
+    purging = configured(simulator.url)
+    said = purging.create(
+        checked(purging, client_id=client_id, adopt_id=str(first.id), deletion_policy="purge")
+    )
+    assert said.outs is not None and said.outs["deletion_policy"] == "purge"
 
 
-def test_an_organization_this_stack_sent_a_create_for_is_its_own(
+def test_an_organization_this_resource_sent_a_create_for_is_its_own(
     provider: DistributorOrganizationProvider, simulator: Any, api: PartnerClient
 ) -> None:
     from pulumi_exo_distributor import BillingAddress, OrganizationInput
     from pulumi_exo_distributor._journal import CreateJournal
 
     # A run wrote the create down, sent it, and died before its answer reached the state.
-    client_id = checked(provider)["client_id"]
-    CreateJournal.default().begin(provider.key_fingerprint, client_id)
+    inputs = checked(configured(simulator.url))
+    client_id, owner = inputs["client_id"], inputs["default_client_id"]
+    CreateJournal.default().begin(provider.key_fingerprint, client_id, owner)
     lost = api.create_organization(
         OrganizationInput(
             display_name="Acme SA",
@@ -360,32 +380,80 @@ def test_an_organization_this_stack_sent_a_create_for_is_its_own(
             billing_address=BillingAddress.model_validate(ADDRESS),
         )
     )
-    recovered = provider.create(checked(provider))
+    # The entry proves nothing to another resource declaring the same client id.
+    other = configured(simulator.url).check(
+        {}, news(client_id=client_id, default_client_id=identity("other"))
+    )
+    assert [failure.property for failure in other.failures] == ["client_id"]
+    recovered = provider.create(checked(provider))  # the next run, on the same machine
     assert recovered.id == str(lost.id)
     assert recovered.outs is not None
     assert recovered.outs["deletion_policy"] == "purge"
     # The entry stays until an operation sees the organization in the state (a refresh, a preview).
-    assert CreateJournal.default().holds(provider.key_fingerprint, client_id)
+    assert CreateJournal.default().holds(provider.key_fingerprint, client_id, owner)
     provider.diff(recovered.id, recovered.outs, news())
-    assert not CreateJournal.default().holds(provider.key_fingerprint, client_id)
+    assert not CreateJournal.default().holds(provider.key_fingerprint, client_id, owner)
 
 
-def test_a_left_out_deletion_policy_keeps_the_recorded_one(provider: DistributorOrganizationProvider) -> None:
+def test_the_default_client_id_is_proof_without_a_journal(
+    simulator: Any, api: PartnerClient, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pulumi_exo_distributor import BillingAddress, OrganizationInput
+
+    # A fresh CI runner after a crash: no journal, and an organization with the resource's own
+    # default client id, which names project, stack and resource: nobody else sends it.
+    owner = identity(f"crashed-{uuid.uuid4().hex[:8]}")
+    lost = api.create_organization(
+        OrganizationInput(
+            display_name="Acme SA",
+            owner_email="ops@acme.example",
+            client_id=owner,
+            billing_address=BillingAddress.model_validate(ADDRESS),
+        )
+    )
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "fresh-runner"))
+    fresh = configured(simulator.url)
+    inputs = checked(fresh, client_id=None, default_client_id=owner)
+    assert inputs["client_id"] == owner
+    calls: dict[str, int] = {}
+    holder: dict[str, Any] = {}
+    calls = calls_during(simulator, lambda: holder.update(result=fresh.create(inputs)))
+    assert holder["result"].id == str(lost.id)
+    assert holder["result"].outs["deletion_policy"] == "purge"  # the program's, as for a create
+    assert "create-distributor-organization" not in calls
+
+
+def test_the_deletion_policy_is_the_programs_and_a_removed_one_is_a_change(
+    provider: DistributorOrganizationProvider,
+) -> None:
     existing = provider.create(checked(provider, client_id=f"keep-{uuid.uuid4()}"))
     assert existing.outs is not None
-    adopted = configured_like(provider).create(
-        checked(provider, client_id=existing.outs["client_id"], adopt_id=existing.id)
-    )
+    client_id = existing.outs["client_id"]
+    adopter = configured_like(provider)
+    adopted = adopter.create(checked(adopter, client_id=client_id, adopt_id=existing.id))
     assert adopted.outs is not None and adopted.outs["deletion_policy"] == "retain"
-    # adopt_id removed from the program, deletion_policy never written: still retained.
-    later = news(client_id=existing.outs["client_id"])
-    assert provider.diff(adopted.id, adopted.outs, later).changes is False
-    updated = provider.update(
-        adopted.id,
-        adopted.outs,
-        {**checked(provider, client_id=existing.outs["client_id"]), "status": "suspended"},
-    )
-    assert updated.outs is not None and updated.outs["deletion_policy"] == "retain"
+    # adopt_id removed from the program: the default is a resource's own again, and the preview says so.
+    later = rechecked(adopter, adopted.outs, client_id=client_id)
+    assert later["deletion_policy"] == "purge"
+    diff = adopter.diff(adopted.id, adopted.outs, later)
+    assert diff.changes is True
+    assert not diff.replaces
+    updated = adopter.update(adopted.id, adopted.outs, later)
+    assert updated.outs is not None and updated.outs["deletion_policy"] == "purge"
+    # A declared retain, then removed: a change back to purge, never sticky.
+    retain = rechecked(adopter, updated.outs, client_id=client_id, deletion_policy="retain")
+    kept = adopter.update(adopted.id, updated.outs, retain)
+    assert kept.outs is not None and kept.outs["deletion_policy"] == "retain"
+    assert adopter.diff(adopted.id, kept.outs, later).changes is True
+    assert adopter.diff(adopted.id, kept.outs, retain).changes is False
+
+
+def rechecked(provider: DistributorOrganizationProvider, olds: Any, **overrides: Any) -> dict[str, Any]:
+    """The inputs check gives an existing resource (``olds``: its recorded inputs)."""
+    inputs = {key: olds[key] for key in INPUT_FIELDS if olds.get(key) is not None}
+    result = provider.check(inputs, news(**overrides))
+    assert [failure.reason for failure in result.failures] == []
+    return result.inputs
 
 
 def configured_like(provider: DistributorOrganizationProvider) -> DistributorOrganizationProvider:

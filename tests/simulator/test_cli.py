@@ -24,7 +24,7 @@ from pulumi_exo_distributor.simulator import (
     SimulatorConfig,
     simulator_process,
 )
-from pulumi_exo_distributor.simulator.__main__ import build_parser, flags_markdown, main
+from pulumi_exo_distributor.simulator.__main__ import build_parser, main
 from pulumi_exo_distributor.simulator._options import Setting
 from pulumi_exo_distributor.simulator._settings import all_settings, config_settings
 
@@ -238,14 +238,6 @@ def test_help_lists_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for setting in all_settings():
         assert setting.option.flag in out
-
-
-def test_the_readme_table_is_the_declared_flags() -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    start = readme.index("| flag | default | meaning |")
-    table = readme[start : readme.index("\n\n", start) + 1]
-    expected = flags_markdown()
-    assert table == expected, "the README's flags table is out of date; replace it with:\n" + expected
 
 
 #: pydoc's renderer without terminal bold (not in the type stubs).

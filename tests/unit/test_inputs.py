@@ -419,7 +419,10 @@ def test_organization_args_apply_the_defaults() -> None:
     args = OrganizationArgs.from_inputs(validate(props())[0])
     assert args.status == "active"
     assert args.allow_replacement is False
-    assert (args.client_id, args.deletion_policy, args.adopt_id, args.default_client_id) == (None,) * 4
+    assert (args.client_id, args.adopt_id, args.default_client_id) == (None,) * 3
+    assert args.deletion_policy == "purge"  # static: a resource that creates its organization purges it
+    adopting = OrganizationArgs.from_inputs(validate(props(adopt_id=str(uuid.UUID(int=1))))[0])
+    assert adopting.deletion_policy == "retain"  # adopting is an explicit act, undone on removal
     assert args.billing_address == BillingAddressInput(**ADDRESS)
 
 

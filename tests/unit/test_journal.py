@@ -13,6 +13,8 @@ import pytest
 from pulumi_exo_distributor._journal import CreateJournal
 
 SCOPE, OTHER_SCOPE = "sha256:0123456789abcdef", "sha256:fedcba9876543210"
+#: The resource that sends the creates (its default client id).
+OWNER = "pulumi:fleet/prod/acme"
 
 
 @pytest.fixture
@@ -25,31 +27,31 @@ def entries(root: Path) -> list[Path]:
 
 
 def test_a_begun_create_is_held_by_the_next_run(root: Path) -> None:
-    CreateJournal(root).begin(SCOPE, "ACME-1")
+    CreateJournal(root).begin(SCOPE, "ACME-1", OWNER)
     later = CreateJournal(root)  # another process reads it from disk
-    assert later.holds(SCOPE, "ACME-1")
-    assert not later.holds(SCOPE, "ACME-2")
+    assert later.holds(SCOPE, "ACME-1", OWNER)
+    assert not later.holds(SCOPE, "ACME-2", OWNER)
 
 
 def test_entries_are_kept_per_scope(root: Path) -> None:
     journal = CreateJournal(root)
-    journal.begin(SCOPE, "ACME-1")
-    assert not journal.holds(OTHER_SCOPE, "ACME-1")
-    journal.begin(OTHER_SCOPE, "ACME-1")
+    journal.begin(SCOPE, "ACME-1", OWNER)
+    assert not journal.holds(OTHER_SCOPE, "ACME-1", OWNER)
+    journal.begin(OTHER_SCOPE, "ACME-1", OWNER)
     journal.end(SCOPE, "ACME-1")
-    assert not journal.holds(SCOPE, "ACME-1")
-    assert CreateJournal(root).holds(OTHER_SCOPE, "ACME-1")
+    assert not journal.holds(SCOPE, "ACME-1", OWNER)
+    assert CreateJournal(root).holds(OTHER_SCOPE, "ACME-1", OWNER)
 
 
 def test_end_removes_only_its_entry(root: Path) -> None:
     journal = CreateJournal(root)
     for client_id in ("ACME-1", "ACME-2"):
-        journal.begin(SCOPE, client_id)
-    journal.begin(OTHER_SCOPE, "ACME-3")
+        journal.begin(SCOPE, client_id, OWNER)
+    journal.begin(OTHER_SCOPE, "ACME-3", OWNER)
     journal.end(SCOPE, "ACME-1")
-    assert not CreateJournal(root).holds(SCOPE, "ACME-1")
-    assert CreateJournal(root).holds(SCOPE, "ACME-2")
-    assert CreateJournal(root).holds(OTHER_SCOPE, "ACME-3")
+    assert not CreateJournal(root).holds(SCOPE, "ACME-1", OWNER)
+    assert CreateJournal(root).holds(SCOPE, "ACME-2", OWNER)
+    assert CreateJournal(root).holds(OTHER_SCOPE, "ACME-3", OWNER)
     assert len(entries(root)) == 2
 
 
@@ -59,7 +61,7 @@ def test_ending_what_was_never_begun_writes_nothing(root: Path) -> None:
 
 
 def test_a_missing_journal_holds_nothing(root: Path) -> None:
-    assert not CreateJournal(root).holds(SCOPE, "ACME-1")
+    assert not CreateJournal(root).holds(SCOPE, "ACME-1", OWNER)
     assert not root.exists()
 
 
@@ -67,10 +69,10 @@ def test_a_create_writes_its_own_entry_and_no_other(root: Path) -> None:
     """The cost of a create's entry does not grow with the fleet: others are never rewritten."""
     journal = CreateJournal(root)
     for n in range(50):
-        journal.begin(SCOPE, f"ACME-{n}")
+        journal.begin(SCOPE, f"ACME-{n}", OWNER)
     before = {path: path.stat().st_mtime_ns for path in entries(root)}
     inodes = {path: path.stat().st_ino for path in entries(root)}
-    journal.begin(SCOPE, "ACME-new")
+    journal.begin(SCOPE, "ACME-new", OWNER)
     journal.end(SCOPE, "ACME-7")
     after = entries(root)
     assert len(after) == 50
@@ -83,8 +85,8 @@ def test_a_create_writes_its_own_entry_and_no_other(root: Path) -> None:
 @pytest.mark.parametrize("client_id", ["../../escape", "a/b", "pulumi:proj/stack/org", "\\", "x" * 191])
 def test_any_client_id_stays_inside_the_journal(root: Path, client_id: str) -> None:
     journal = CreateJournal(root)
-    journal.begin(SCOPE, client_id)
-    assert journal.holds(SCOPE, client_id)
+    journal.begin(SCOPE, client_id, OWNER)
+    assert journal.holds(SCOPE, client_id, OWNER)
     [entry] = entries(root)
     assert entry.parent.parent == root
 
@@ -97,58 +99,61 @@ def test_an_unreadable_entry_holds_nothing_and_is_replaced_on_the_next_begin(
     entry = journal.entry(SCOPE, "ACME-1")
     entry.parent.mkdir(parents=True)
     entry.write_text(content)
-    assert not journal.holds(SCOPE, "ACME-1")  # the safe side: what is found is retained
-    journal.begin(SCOPE, "ACME-1")
-    assert CreateJournal(root).holds(SCOPE, "ACME-1")
+    assert not journal.holds(SCOPE, "ACME-1", OWNER)  # the safe side: what is found needs adopt_id
+    journal.begin(SCOPE, "ACME-1", OWNER)
+    assert CreateJournal(root).holds(SCOPE, "ACME-1", OWNER)
 
 
 @pytest.mark.parametrize(
     "record",
     [
-        {"scope": SCOPE, "client_id": "ACME-2"},
-        {"scope": OTHER_SCOPE, "client_id": "ACME-1"},
-        {"client_id": "ACME-1"},
-        {"scope": SCOPE, "client_id": ["ACME-1"]},
+        {"scope": SCOPE, "client_id": "ACME-2", "owner": OWNER},
+        {"scope": OTHER_SCOPE, "client_id": "ACME-1", "owner": OWNER},
+        {"client_id": "ACME-1", "owner": OWNER},
+        {"scope": SCOPE, "client_id": ["ACME-1"], "owner": OWNER},
+        {"scope": SCOPE, "client_id": "ACME-1", "owner": "pulumi:fleet/staging/acme"},
+        # Written by a version that did not record which resource sent the create.
+        {"scope": SCOPE, "client_id": "ACME-1"},
     ],
-    ids=["other-client-id", "other-scope", "no-scope", "list"],
+    ids=["other-client-id", "other-scope", "no-scope", "list", "other-resource", "no-resource"],
 )
 def test_an_entry_naming_something_else_holds_nothing(root: Path, record: dict[str, object]) -> None:
-    # Edited by hand or copied: a create this stack sent must never be inferred from it (the
-    # organization would be deleted per the program's policy instead of retained).
+    # Edited by hand, copied, or written for another resource: a create this resource sent must never
+    # be inferred from it (the organization would be taken over and one day deleted by the wrong owner).
     journal = CreateJournal(root)
     entry = journal.entry(SCOPE, "ACME-1")
     entry.parent.mkdir(parents=True)
     entry.write_text(json.dumps(record))
-    assert not journal.holds(SCOPE, "ACME-1")
+    assert not journal.holds(SCOPE, "ACME-1", OWNER)
 
 
 def test_a_journal_that_cannot_be_written_never_fails_the_create(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     journal = CreateJournal(blocker / "unknown-creates")
-    journal.begin(SCOPE, "ACME-1")
+    journal.begin(SCOPE, "ACME-1", OWNER)
     journal.end(SCOPE, "ACME-1")
-    assert not journal.holds(SCOPE, "ACME-1")
+    assert not journal.holds(SCOPE, "ACME-1", OWNER)
 
 
 def test_an_entry_that_cannot_be_removed_never_fails_the_operation(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     journal = CreateJournal(root)
-    journal.begin(SCOPE, "ACME-1")
+    journal.begin(SCOPE, "ACME-1", OWNER)
 
     def refuse(self: Path, missing_ok: bool = False) -> None:
         raise PermissionError(13, "Permission denied", str(self))
 
     monkeypatch.setattr(Path, "unlink", refuse)
     journal.end(SCOPE, "ACME-1")
-    assert journal.holds(SCOPE, "ACME-1")
+    assert journal.holds(SCOPE, "ACME-1", OWNER)
 
 
 def test_writes_leave_no_temporary_file_behind(root: Path) -> None:
     journal = CreateJournal(root)
     for n in range(5):
-        journal.begin(SCOPE, f"ACME-{n}")
+        journal.begin(SCOPE, f"ACME-{n}", OWNER)
         journal.end(SCOPE, f"ACME-{n - 1}")
     assert [path.name for path in entries(root)] == [journal.entry(SCOPE, "ACME-4").name]
 
@@ -163,7 +168,7 @@ def test_concurrent_writers_of_one_process_lose_no_entry(root: Path) -> None:
         try:
             start.wait()
             for m in range(per_writer):
-                journal.begin(SCOPE, f"ACME-{n}-{m}")
+                journal.begin(SCOPE, f"ACME-{n}-{m}", OWNER)
                 if m % 3 == 0:
                     journal.end(SCOPE, f"ACME-{n}-{m}")
         except BaseException as exc:
@@ -178,7 +183,7 @@ def test_concurrent_writers_of_one_process_lose_no_entry(root: Path) -> None:
     journal = CreateJournal(root)
     for n in range(writers):
         for m in range(per_writer):
-            assert journal.holds(SCOPE, f"ACME-{n}-{m}") == bool(m % 3)
+            assert journal.holds(SCOPE, f"ACME-{n}-{m}", OWNER) == bool(m % 3)
     assert len(entries(root)) == writers * len([m for m in range(per_writer) if m % 3])
 
 
@@ -189,7 +194,7 @@ from pulumi_exo_distributor._journal import CreateJournal
 journal = CreateJournal(Path(sys.argv[1]))
 sys.stdin.read()  # all writers start together
 for m in range(int(sys.argv[3])):
-    journal.begin("scope", f"{sys.argv[2]}-{m}")
+    journal.begin("scope", f"{sys.argv[2]}-{m}", "owner")
 """
 
 
@@ -209,7 +214,9 @@ def test_concurrent_writers_of_several_processes_lose_no_entry(root: Path) -> No
         proc.stdin.close()
     assert [proc.wait(timeout=120) for proc in procs] == [0] * writers
     journal = CreateJournal(root)
-    assert all(journal.holds("scope", f"P{n}-{m}") for n in range(writers) for m in range(per_writer))
+    assert all(
+        journal.holds("scope", f"P{n}-{m}", "owner") for n in range(writers) for m in range(per_writer)
+    )
 
 
 def test_the_default_journal_lives_under_pulumi_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,6 @@
-"""Each limit is declared once (_limits), and what enforces or documents it agrees."""
+"""Each limit is declared once (_limits), and what enforces or documents it agrees. The limits page
+(docs/reference/limits.md) is generated from _limits (tests/docs/test_site.py keeps it current);
+the resource reference, written by hand, is checked here."""
 
 from __future__ import annotations
 
@@ -12,22 +14,24 @@ from pulumi_exo_distributor import BillingAddress, OrganizationInput
 from pulumi_exo_distributor._inputs import validate
 from pulumi_exo_distributor._limits import ADDRESS_LIMITS, ORGANIZATION_LIMITS
 
-#: The README writes ranges with an en dash.
+#: The resource reference writes ranges with an en dash.
 DASH = "\u2013"
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+REFERENCE = (
+    Path(__file__).resolve().parents[2] / "docs" / "reference" / "distributororganization.md"
+).read_text(encoding="utf-8")
 ADDRESS = {"name": "Acme", "country": "CH", "city": "Lausanne", "postal_code": "1003", "street_name": "Rue"}
 
 
 @pytest.mark.parametrize("field", [f for f in ADDRESS_LIMITS if f != "country"])
-def test_the_readme_states_each_address_limit(field: str) -> None:
+def test_the_resource_reference_states_each_address_limit(field: str) -> None:
     limit = ADDRESS_LIMITS[field]
-    assert re.search(rf"`{field}` \([^)]*{limit.min_length}{DASH}{limit.max_length}", README), field
+    assert re.search(rf"`{field}` \([^)]*{limit.min_length}{DASH}{limit.max_length}", REFERENCE), field
 
 
 @pytest.mark.parametrize("field", ["display_name", "client_id"])
-def test_the_readme_states_each_organization_limit(field: str) -> None:
+def test_the_resource_reference_states_each_organization_limit(field: str) -> None:
     limit = ORGANIZATION_LIMITS[field]
-    row = next(line for line in README.splitlines() if line.startswith(f"| `{field}` |"))
+    row = next(line for line in REFERENCE.splitlines() if line.startswith(f"| `{field}` |"))
     assert f"{limit.min_length}{DASH}{limit.max_length} characters" in row
 
 

@@ -100,16 +100,3 @@ def test_states_pickled_before_the_provider_moved_still_load() -> None:
     assert isinstance(provider, package.DistributorOrganizationProvider)
     assert provider.check({}, {"display_name": ""}).failures  # usable: its process state is set up
     assert package.DistributorOrganizationProvider.__module__ == "pulumi_exo_distributor._provider"
-
-
-def test_the_readme_lists_every_module_in_one_row() -> None:
-    from pathlib import Path
-
-    root = Path(package.__file__).parent
-    # The checkout's README, and the modules of the package as imported (installed from a wheel, too).
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### The modules", 1)[1].split("\n### ", 1)[0]
-    listed = {line.split("`")[1] for line in section.splitlines() if line.startswith("| `")}
-    modules = {path.name for path in root.glob("*.py") if path.name != "__init__.py"}
-    assert modules - listed == set(), "modules missing from the README's table"
-    assert {name for name in listed if name.endswith(".py")} - modules == set(), "rows of no module"
