@@ -28,7 +28,7 @@ actionlint:
 ENSURE_PULUMI = out=$$(scripts/ensure-pulumi.sh) && bin_dir=$$(printf '%s\n' "$$out" | tail -n 1)
 # The same for actionlint, which checks the example CI workflow (shellcheck comes with the dev extra).
 ENSURE_ACTIONLINT = al_out=$$(scripts/ensure-actionlint.sh) && al_dir=$$(printf '%s\n' "$$al_out" | tail -n 1)
-WORKFLOWS := examples/fleet/.github/workflows/pulumi.yml examples/release/.github/workflows/release.yml
+WORKFLOWS := examples/fleet/.github/workflows/pulumi.yml examples/shards/.github/workflows/pulumi.yml examples/release/.github/workflows/release.yml
 
 test: setup
 	@$(ENSURE_PULUMI) && $(ENSURE_ACTIONLINT) && \

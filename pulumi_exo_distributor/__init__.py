@@ -88,20 +88,13 @@ _LAZY = {
 }
 
 
-def _version() -> str:
-    # The installed distribution's, which `exo-distributor --version` prints too: one source.
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("pulumi-exo-distributor")
-    except PackageNotFoundError:  # pragma: no cover - imported from a tree that was never installed
-        return "0.0.0"
-
-
 def __getattr__(name: str) -> _typing.Any:
     if name == "__version__":
-        # On first use, as the other names: importlib.metadata costs a program's import time.
-        value = globals()["__version__"] = _version()
+        # The installed distribution's, as `exo-distributor --version` prints it and the state
+        # records it (_writer). On first use, as the other names: importlib.metadata costs time.
+        from ._writer import current_version
+
+        value = globals()["__version__"] = current_version()
         return value
     module = _LAZY.get(name)
     if module is None:

@@ -1,21 +1,95 @@
-"""Where credentials and the endpoint come from: explicit arguments, else the environment."""
+"""Where credentials and the endpoint come from: explicit arguments (the stack's configuration, for
+the resource and the functions), else the environment. Every configuration key and environment
+variable of the package is declared here.
+
+Stack configuration lives in the package's own namespace, ``exo-distributor``: the bridged Exoscale
+provider (``pulumiverse-exoscale``) owns ``exoscale:*`` and refuses keys it does not know there, so
+a stack that manages customers and Exoscale resources must not put ours in it. The key pair may
+still come from ``exoscale:key`` / ``exoscale:secret``, which both providers read: a distributor
+whose partner key is also its infrastructure key sets it once; one with a partner key of its own
+sets ``exo-distributor:key`` / ``exo-distributor:secret``, which win.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ._errors import ConfigurationError
 
-__all__ = ["DEFAULT_ENDPOINT", "ENV_ENDPOINT", "ENV_KEY", "ENV_SECRET", "Credentials", "is_loopback"]
+__all__ = [
+    "CONFIG_ENDPOINT",
+    "CONFIG_KEY",
+    "CONFIG_NAMESPACE",
+    "CONFIG_SECRET",
+    "DEFAULT_ENDPOINT",
+    "DEPRECATED_CONFIG_ENDPOINT",
+    "ENV_ENDPOINT",
+    "ENV_KEY",
+    "ENV_SECRET",
+    "SHARED_CONFIG_KEY",
+    "SHARED_CONFIG_SECRET",
+    "Credentials",
+    "StackSettings",
+    "is_loopback",
+]
 
 DEFAULT_ENDPOINT = "https://partner-api.exoscale.com/v1.alpha"
 ENV_KEY = "EXOSCALE_API_KEY"
 ENV_SECRET = "EXOSCALE_API_SECRET"  # noqa: S105 -- the variable's name, not a secret
 ENV_ENDPOINT = "EXOSCALE_PARTNER_API_ENDPOINT"
+
+#: The package's own stack configuration (set the secret with ``pulumi config set --secret``).
+CONFIG_NAMESPACE = "exo-distributor"
+CONFIG_KEY = f"{CONFIG_NAMESPACE}:key"
+CONFIG_SECRET = f"{CONFIG_NAMESPACE}:secret"
+CONFIG_ENDPOINT = f"{CONFIG_NAMESPACE}:endpoint"
+#: The key pair of the bridged Exoscale provider, read when the package's own is not set.
+SHARED_CONFIG_KEY = "exoscale:key"
+SHARED_CONFIG_SECRET = "exoscale:secret"  # noqa: S105 -- the key's name, not a secret
+#: Read with a deprecation warning: the bridged provider refuses unknown keys of its namespace.
+DEPRECATED_CONFIG_ENDPOINT = "exoscale:partnerApiEndpoint"
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """What a stack's configuration says (each value may be missing: the environment fills in)."""
+
+    key: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    endpoint: str | None = None
+    #: Keys set in a deprecated place, each with the key that replaces it.
+    deprecated: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def read(cls, get: Callable[[str], str | None]) -> StackSettings:
+        """From ``get(full key)``, such as ``pulumi.dynamic.Config.get`` or a stack's config."""
+        endpoint = get(CONFIG_ENDPOINT) or None
+        deprecated: tuple[tuple[str, str], ...] = ()
+        old_endpoint = get(DEPRECATED_CONFIG_ENDPOINT) or None
+        if old_endpoint is not None:
+            deprecated = ((DEPRECATED_CONFIG_ENDPOINT, CONFIG_ENDPOINT),)
+            endpoint = endpoint or old_endpoint
+        return cls(
+            key=get(CONFIG_KEY) or get(SHARED_CONFIG_KEY) or None,
+            secret=get(CONFIG_SECRET) or get(SHARED_CONFIG_SECRET) or None,
+            endpoint=endpoint,
+            deprecated=deprecated,
+        )
+
+    def credentials(self, *, environ: Mapping[str, str] | None = None) -> Credentials:
+        return Credentials.resolve(self.key, self.secret, self.endpoint, environ=environ)
+
+    def deprecation_notes(self) -> list[str]:
+        return [
+            f"the stack configuration key {old} is deprecated: the bridged Exoscale provider refuses "
+            f"unknown keys of its namespace. Rename it: `pulumi config rm {old}` and "
+            f"`pulumi config set {new} <the same value>`."
+            for old, new in self.deprecated
+        ]
 
 
 def is_loopback(host: str) -> bool:

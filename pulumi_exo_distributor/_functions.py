@@ -1,9 +1,9 @@
 """Read-only functions for Pulumi programs: one organization, all of them, an organization's usage.
 
 They call the Partner API from the program itself, in `pulumi preview` as in `pulumi up`, with
-the configuration the resource uses (stack config ``exoscale:key``, ``exoscale:secret`` and
-``exoscale:partnerApiEndpoint``, else ``EXOSCALE_API_KEY``, ``EXOSCALE_API_SECRET`` and
-``EXOSCALE_PARTNER_API_ENDPOINT``) and the client's retries. Each returns a ``pulumi.Output`` of
+the configuration the resource uses (stack config ``exo-distributor:key``, ``exo-distributor:secret``
+and ``exo-distributor:endpoint``, see ``_config``, else ``EXOSCALE_API_KEY``, ``EXOSCALE_API_SECRET``
+and ``EXOSCALE_PARTNER_API_ENDPOINT``) and the client's retries. Each returns a ``pulumi.Output`` of
 plain typed data (``_data``), which a program can export as it is. An input that is not known yet
 (the id of an organization a preview has still to create) gives an unknown output, as usual.
 
@@ -67,31 +67,34 @@ def _close_clients() -> None:
 atexit.register(_close_clients)
 
 
-def _config_keys() -> tuple[str, str, str]:
-    """The stack configuration keys of the resource's provider, declared once beside it."""
-    from ._provider import CONFIG_ENDPOINT, CONFIG_KEY, CONFIG_SECRET
-
-    return CONFIG_KEY, CONFIG_SECRET, CONFIG_ENDPOINT
-
-
 def _credentials_help() -> str:
-    key, secret, endpoint = _config_keys()
+    from ._config import CONFIG_ENDPOINT, CONFIG_KEY, CONFIG_SECRET, SHARED_CONFIG_KEY, SHARED_CONFIG_SECRET
+
     return (
-        f"`pulumi config set {key} EXO...` and `pulumi config set --secret {secret} ...` "
-        f"({endpoint} for another endpoint), or {environment_help()}"
+        f"`pulumi config set {CONFIG_KEY} EXO...` and `pulumi config set --secret {CONFIG_SECRET} ...` "
+        f"(else {SHARED_CONFIG_KEY} and {SHARED_CONFIG_SECRET}; {CONFIG_ENDPOINT} for another endpoint), "
+        f"or {environment_help()}"
     )
+
+
+_deprecations_told = False
 
 
 def _stack_credentials() -> Credentials:
     """The resource's configuration: stack config first, each value else from the environment."""
-    from ._config import Credentials
+    from ._config import StackSettings
 
     def config(full_key: str) -> str | None:
         namespace, key = full_key.split(":", 1)
         return pulumi.Config(namespace).get(key)
 
-    key, secret, endpoint = (config(full_key) for full_key in _config_keys())
-    return Credentials.resolve(key, secret, endpoint)
+    settings = StackSettings.read(config)
+    global _deprecations_told
+    if not _deprecations_told:
+        _deprecations_told = True
+        for note in settings.deprecation_notes():
+            pulumi.log.warn(note)
+    return settings.credentials()
 
 
 def _client(credentials: Credentials) -> PartnerClient:

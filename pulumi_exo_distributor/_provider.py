@@ -41,7 +41,17 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from ._config import ENV_ENDPOINT, ENV_KEY, ENV_SECRET, Credentials
+from ._config import (
+    CONFIG_ENDPOINT,
+    CONFIG_KEY,
+    CONFIG_SECRET,
+    ENV_ENDPOINT,
+    ENV_KEY,
+    ENV_SECRET,
+    SHARED_CONFIG_KEY,
+    SHARED_CONFIG_SECRET,
+    StackSettings,
+)
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -70,6 +80,7 @@ from ._inputs import (
 )
 from ._journal import CreateJournal
 from ._notices import warn
+from ._writer import DISTRIBUTION, current_version, newer_than_current
 
 if TYPE_CHECKING:
     from ._client import PartnerClient
@@ -79,10 +90,6 @@ __all__ = ["CONFIG_ENDPOINT", "CONFIG_KEY", "CONFIG_SECRET", "DistributorOrganiz
 
 logger = logging.getLogger("pulumi_exo_distributor")
 
-#: Stack configuration keys read by the provider (set the secret with ``--secret``).
-CONFIG_KEY = "exoscale:key"
-CONFIG_SECRET = "exoscale:secret"  # noqa: S105 -- the key's name, not a secret
-CONFIG_ENDPOINT = "exoscale:partnerApiEndpoint"
 
 _LABELS = {
     "display_name": "display name",
@@ -132,7 +139,7 @@ class DistributorOrganizationProvider(ResourceProvider):
 
     def _start(self) -> None:
         """Set up what lives in the provider process only."""
-        self._config: dict[str, str | None] = {}
+        self._config = StackSettings()
         self._lock = threading.RLock()
         self._client: PartnerClient | None = None
         self._fingerprint: str | None = None
@@ -160,11 +167,9 @@ class DistributorOrganizationProvider(ResourceProvider):
         return "DistributorOrganizationProvider()"
 
     def configure(self, req: ConfigureRequest) -> None:
-        self._config = {
-            "key": req.config.get(CONFIG_KEY),
-            "secret": req.config.get(CONFIG_SECRET),
-            "endpoint": req.config.get(CONFIG_ENDPOINT),
-        }
+        self._config = StackSettings.read(req.config.get)
+        for note in self._config.deprecation_notes():
+            warn(note)
         if _in_dynamic_provider_host():
             # The host reports a failure as `traceback.format_exc()`, and a traceback cannot be
             # shortened once raised through its frames: keep expected failures to their
@@ -181,9 +186,7 @@ class DistributorOrganizationProvider(ResourceProvider):
             if self._client is None:
                 from ._client import PartnerClient
 
-                credentials = Credentials.resolve(
-                    self._config.get("key"), self._config.get("secret"), self._config.get("endpoint")
-                )
+                credentials = self._config.credentials()
                 self._fingerprint = credentials.key_fingerprint
                 self._client = PartnerClient(credentials=credentials)
             return self._client
@@ -242,7 +245,7 @@ class DistributorOrganizationProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         state = _user_props(props)
-        self._in_state(state)
+        self._in_state(id_, state)
 
         def run() -> ReadResult:
             org = self._lookup(self.client(), id_)
@@ -261,7 +264,7 @@ class DistributorOrganizationProvider(ResourceProvider):
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
         olds = _user_props(_olds)
-        self._in_state(olds)
+        self._in_state(_id, olds)
         news, _ = _completed(olds, _news)  # the engine passes checked inputs: this changes nothing then
         identity = news.get("default_client_id") or olds.get("default_client_id")
         self._claim_organization(_id, identity)
@@ -296,7 +299,7 @@ class DistributorOrganizationProvider(ResourceProvider):
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
         args = _parse(_news)
         olds = _user_props(_olds)
-        self._in_state(olds)
+        self._in_state(_id, olds)
 
         def run() -> UpdateResult:
             known = create_only_changes(olds, _news)
@@ -323,7 +326,7 @@ class DistributorOrganizationProvider(ResourceProvider):
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         state = _user_props(_props)
-        self._in_state(state)
+        self._in_state(_id, state)
         policy = state.get("deletion_policy") or "purge"
         identity = state.get("default_client_id")
         manager = self._org_claims.get(_id.lower())
@@ -368,8 +371,18 @@ class DistributorOrganizationProvider(ResourceProvider):
 
         self._guard("delete", run, organization=_id, name=state.get("display_name"))
 
-    def _in_state(self, state: Mapping[str, Any]) -> None:
-        """The organization is in the stack's state: a create sent for it has ended for good."""
+    def _in_state(self, id_: str, state: Mapping[str, Any]) -> None:
+        """The organization is in the stack's state: a create sent for it has ended for good. A
+        state written by a newer version of this package is refused: its rules may be stricter."""
+        newer = newer_than_current(state.get("provider_version"))
+        if newer is not None:
+            raise DistributorOrganizationError(
+                f"organization {id_} was last written by {DISTRIBUTION} {newer}, newer than this one "
+                f"({current_version()}): a stack written with newer rules must not be driven by older ones "
+                "(CI runners or shards with different versions would apply different rules to one fleet). "
+                f"Nothing was changed. Install {newer} or later wherever this stack runs: "
+                f"`pip install -U '{DISTRIBUTION}>={newer}'`."
+            )
         scope, client_id = state.get("key_fingerprint"), state.get("client_id")
         if isinstance(scope, str) and isinstance(client_id, str):
             self._journal.end(scope, client_id)
@@ -648,12 +661,28 @@ class DistributorOrganizationProvider(ResourceProvider):
         current = self.key_fingerprint
         if recorded == current:
             return
-        seen = f"was created or last seen with API key {recorded}" if recorded else "has no API key recorded"
+        name = state.get("display_name")
+        subject = f"organization {org_id}" + (f" ({name!r})" if name else "")
+        if not recorded:
+            # Written by a version that recorded no key: the same key as today's, most likely, but
+            # nothing shows it, and forgetting a live customer is the one mistake not to make.
+            raise DistributorOrganizationError(
+                f"cannot {action} {subject}: the Partner API says it does not exist for API key {current}, "
+                "and its state was written by an earlier version of pulumi-exo-distributor, which recorded "
+                "no API key, so nothing shows that this answer comes from the account that created it. "
+                "Nothing was changed and it stays in the state. Check that it is gone with the key that "
+                f"created it (`exo-distributor orgs get {org_id}`); if it is, forget it with "
+                "`pulumi state delete <its urn>` (`pulumi stack --show-urns` lists them), then run the "
+                f"command again; if it is not, set that key ({CONFIG_KEY} or {ENV_KEY}). A `pulumi refresh` "
+                "run while the organizations exist records the key of each, after which this cannot happen."
+            )
         raise DistributorOrganizationError(
-            f"cannot {action} organization {org_id}: the Partner API says it does not exist for API key "
-            f"{current}, but it {seen}. These are probably the credentials of another distributor "
-            f"account: nothing was changed and it stays in the state. Check {CONFIG_KEY} (or {ENV_KEY}) "
-            "and the endpoint. If the organization is really gone, `pulumi state delete <urn>` forgets it."
+            f"cannot {action} {subject}: the Partner API says it does not exist for API key "
+            f"{current}, but it was created or last seen with API key {recorded}. These are probably the "
+            "credentials of another distributor account, or another endpoint: nothing was changed and it "
+            f"stays in the state. Check {CONFIG_KEY} (or {ENV_KEY}) and the endpoint. If the organization "
+            "is really gone, `pulumi state delete <its urn>` forgets it "
+            "(`pulumi stack --show-urns` lists them)."
         )
 
     # -- shared ----------------------------------------------------------------------------
@@ -685,6 +714,7 @@ class DistributorOrganizationProvider(ResourceProvider):
             "default_client_id": args.default_client_id,
             "key_fingerprint": self.key_fingerprint,
             "remote_billing_address": _address(org),
+            "provider_version": current_version(),
         }
 
     def _guard(
@@ -848,8 +878,9 @@ def _hint(action: str, error: ExoDistributorError, client_id: str | None) -> str
     if isinstance(error, AuthenticationError):
         return (
             f"check the credentials: `pulumi config set {CONFIG_KEY} EXO...` and "
-            f"`pulumi config set --secret {CONFIG_SECRET} ...`, or {ENV_KEY} and {ENV_SECRET}; a key of "
-            "another distributor account may also be refused this organization"
+            f"`pulumi config set --secret {CONFIG_SECRET} ...` (else {SHARED_CONFIG_KEY} and "
+            f"{SHARED_CONFIG_SECRET}, shared with the Exoscale provider), or {ENV_KEY} and {ENV_SECRET}; "
+            "a key of another distributor account may also be refused this organization"
         )
     if isinstance(error, InvalidRequestError):
         if error.status_code == 413:
@@ -871,7 +902,8 @@ def _hint(action: str, error: ExoDistributorError, client_id: str | None) -> str
     if isinstance(error, ConfigurationError):
         return (
             f"set `pulumi config set {CONFIG_KEY} ...` and `pulumi config set --secret {CONFIG_SECRET} ...` "
-            f"(endpoint: {CONFIG_ENDPOINT}), or the environment variables {ENV_KEY}, {ENV_SECRET} "
+            f"(else {SHARED_CONFIG_KEY} and {SHARED_CONFIG_SECRET}, shared with the Exoscale provider; "
+            f"endpoint: {CONFIG_ENDPOINT}), or the environment variables {ENV_KEY}, {ENV_SECRET} "
             f"({ENV_ENDPOINT})"
         )
     if isinstance(error, TransportError):

@@ -136,6 +136,8 @@ class DistributorOrganization(pulumi.dynamic.Resource, module="exoscale", name="
     """Whether a change of a create-only input may replace the organization."""
     key_fingerprint: pulumi.Output[str]
     """A fingerprint (never the key) of the API key that created or last saw the organization."""
+    provider_version: pulumi.Output[str]
+    """The version of pulumi-exo-distributor that last wrote this state (an older one refuses it)."""
 
     def __init__(
         self,
@@ -188,6 +190,7 @@ class DistributorOrganization(pulumi.dynamic.Resource, module="exoscale", name="
             # Outputs only: declared so that they are readable as attributes.
             "remote_billing_address": None,
             "key_fingerprint": None,
+            "provider_version": None,
         }
         super().__init__(DistributorOrganizationProvider(), resource_name, props, opts)
         if allow_replacement is True:

@@ -136,9 +136,17 @@ def run_the_day(work: Path, endpoint: str) -> None:
                 stdout=subprocess.DEVNULL,
             )
             stack_created = True
-            pulumi("config", "set", "exoscale:key", KEY, env=env, config_file=config_file)
-            pulumi("config", "set", "--secret", "exoscale:secret", SECRET, env=env, config_file=config_file)
-            pulumi("config", "set", "exoscale:partnerApiEndpoint", endpoint, env=env, config_file=config_file)
+            pulumi("config", "set", "exo-distributor:key", KEY, env=env, config_file=config_file)
+            pulumi(
+                "config",
+                "set",
+                "--secret",
+                "exo-distributor:secret",
+                SECRET,
+                env=env,
+                config_file=config_file,
+            )
+            pulumi("config", "set", "exo-distributor:endpoint", endpoint, env=env, config_file=config_file)
 
             console.rule("1. pulumi up: three customers get their organization")
             pulumi("up", "--yes", env=env, config_file=config_file)

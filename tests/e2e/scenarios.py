@@ -85,12 +85,12 @@ class Project:
         self.workspace = auto.LocalWorkspace(work_dir=str(local.dir), env_vars=self.env)
         self.name = name
         self.stack = auto.Stack.create(name, self.workspace)
-        self.stack.set_config("exoscale:key", auto.ConfigValue(KEY))
-        self.stack.set_config("exoscale:secret", auto.ConfigValue(SECRET, secret=True))
+        self.stack.set_config("exo-distributor:key", auto.ConfigValue(KEY))
+        self.stack.set_config("exo-distributor:secret", auto.ConfigValue(SECRET, secret=True))
         self.point_at(endpoint)
 
     def point_at(self, endpoint: str) -> None:
-        self.stack.set_config("exoscale:partnerApiEndpoint", auto.ConfigValue(endpoint))
+        self.stack.set_config("exo-distributor:endpoint", auto.ConfigValue(endpoint))
 
     def declare(self, orgs: dict[str, dict[str, Any]]) -> None:
         self.stack.set_config("orgs", auto.ConfigValue(json.dumps(orgs)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from pulumi import automation as auto
 
@@ -232,6 +234,17 @@ def test_environment_credentials_stay_out_of_even_the_most_verbose_logs(env_stac
     assert "Marshaling property for RPC" in result.stderr  # the verbose logs really were on
     assert_no_secret(env_stack, result.stdout, result.stderr)
     assert env_stack.outputs()["acme"]["status"] == "active"
+    # The engine's gRPC debug log, every message in the clear: the environment's secret is in none.
+    grpc_log = env_stack.backend.parent / "grpc-debug.log"
+    env_vars = cast(dict[str, str], env_stack.stack.workspace.env_vars)
+    env_vars["PULUMI_DEBUG_GRPC"] = str(grpc_log)
+    try:
+        env_stack.preview()
+    finally:
+        del env_vars["PULUMI_DEBUG_GRPC"]
+    logged = grpc_log.read_text()
+    assert "/pulumirpc.ResourceProvider/Configure" in logged  # the log really holds the provider's calls
+    assert SECRET not in logged
 
 
 def test_an_api_failure_is_a_clear_message_without_traceback(stack: Stack, api: PartnerClient) -> None:

@@ -139,13 +139,13 @@ def test_errors_are_short_and_say_what_to_do(fstack: Stack) -> None:
 
 
 def test_missing_credentials_say_where_to_put_them(fstack: Stack) -> None:
-    fstack.stack.remove_config("exoscale:key")
-    fstack.stack.remove_config("exoscale:secret")
+    fstack.stack.remove_config("exo-distributor:key")
+    fstack.stack.remove_config("exo-distributor:secret")
     _, calls = fstack.calls(lambda: pytest.raises(auto.CommandError, fstack.preview))
     assert calls == {}
     text = "".join(fstack.output)
     assert "cannot list organizations: missing Exoscale credentials: set EXOSCALE_API_KEY" in text
-    assert "pulumi config set --secret exoscale:secret" in text
+    assert "pulumi config set --secret exo-distributor:secret" in text
     assert "Traceback" not in text
 
 

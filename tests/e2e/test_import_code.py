@@ -39,9 +39,9 @@ def fleet_stack(pulumi_cli: str, tmp_path: Path) -> Iterator[tuple[Stack, Partne
     # A simulator of its own: the program adopts every live organization of the key.
     with run_simulator(SimulatorConfig(credentials=(Credential(KEY, SECRET),))) as simulator:
         handle, workspace = make_stack(simulator, tmp_path, "adopt", credentials_in="neither")
-        handle.stack.set_config("exoscale:key", auto.ConfigValue(KEY))
-        handle.stack.set_config("exoscale:secret", auto.ConfigValue(SECRET, secret=True))
-        handle.stack.set_config("exoscale:partnerApiEndpoint", auto.ConfigValue(simulator.url))
+        handle.stack.set_config("exo-distributor:key", auto.ConfigValue(KEY))
+        handle.stack.set_config("exo-distributor:secret", auto.ConfigValue(SECRET, secret=True))
+        handle.stack.set_config("exo-distributor:endpoint", auto.ConfigValue(simulator.url))
         with PartnerClient(KEY, SECRET, simulator.url) as client:
             try:
                 yield handle, client

@@ -1,7 +1,9 @@
-"""The example workflows (the fleet's CI, the package's release) pass actionlint (with shellcheck on
-their scripts), and actionlint really checks them: a misspelt input or context is caught. The
-release workflow publishes only what it tested, and its changelog step finds a version's section.
-`make test` and `make lint` ensure actionlint."""
+"""The example CI workflows pass actionlint (with shellcheck on their scripts), and actionlint really
+checks them: a misspelt input or context is caught. `make test` and `make lint` ensure actionlint.
+They also do what docs/ci.md says: previews and ups with --refresh, the preview's JSON kept, one
+review comment updated in place, a gate on the review's exit code, a drift check. The package's
+release workflow passes actionlint too, publishes only what it tested, and its changelog step finds
+a version's section (docs/releases.md)."""
 
 from __future__ import annotations
 
@@ -14,19 +16,22 @@ from typing import Any
 import pytest
 import yaml
 
+from pulumi_exo_distributor._review import EXIT_ATTENTION, EXIT_DESTRUCTIVE, EXIT_PREVIEW_FAILED
+
 pytestmark = pytest.mark.tools
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKFLOW = ROOT / "examples/fleet/.github/workflows/pulumi.yml"
+FLEET = ROOT / "examples/fleet/.github/workflows/pulumi.yml"
+SHARDS = ROOT / "examples/shards/.github/workflows/pulumi.yml"
+WORKFLOWS = [FLEET, SHARDS]
 RELEASE = ROOT / "examples/release/.github/workflows/release.yml"
 
 
-def test_make_lint_checks_every_example_workflow() -> None:
-    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    listed = re.search(r"^WORKFLOWS := (.+)$", makefile, flags=re.MULTILINE)
-    assert listed and set(listed.group(1).split()) == {
-        str(path.relative_to(ROOT)) for path in ROOT.glob("examples/*/.github/workflows/*.yml")
-    }
+def name(path: Path) -> str:
+    return path.relative_to(ROOT / "examples").parts[0]
+
+
+each = pytest.mark.parametrize("workflow", WORKFLOWS, ids=name)
 
 
 @pytest.fixture(scope="module")
@@ -47,20 +52,32 @@ def lint(actionlint: str, path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("workflow", [WORKFLOW, RELEASE], ids=["fleet", "release"])
+def jobs(path: Path) -> dict[str, dict[str, object]]:
+    loaded: dict[str, dict[str, object]] = yaml.safe_load(path.read_text())["jobs"]
+    return loaded
+
+
+def scripts(path: Path, job: str) -> str:
+    steps = jobs(path)[job]["steps"]
+    assert isinstance(steps, list)
+    return "\n".join(str(step.get("run", "")) for step in steps)
+
+
+@each
 def test_the_example_workflow_is_clean(actionlint: str, workflow: Path) -> None:
     assert shutil.which("shellcheck"), "shellcheck (dev extra) checks the workflow's run: scripts"
     done = lint(actionlint, workflow)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_actionlint_catches_what_a_typo_breaks(actionlint: str, tmp_path: Path) -> None:
+@each
+def test_actionlint_catches_what_a_typo_breaks(actionlint: str, workflow: Path, tmp_path: Path) -> None:
     broken = tmp_path / "pulumi.yml"
-    text = WORKFLOW.read_text()
+    text = workflow.read_text()
     text = text.replace("pulumi-version:", "pulumi-versoin:").replace(
         "secrets.EXOSCALE_API_KEY", "secret.KEY"
     )
-    text = text.replace("tail -c 60000 preview.txt", "tail -c 60000 $PREVIEW_FILE")
+    text = text.replace('--stack "$STACK"', "--stack $STACK")
     broken.write_text(text)
     done = lint(actionlint, broken)
     assert done.returncode == 1
@@ -69,16 +86,126 @@ def test_actionlint_catches_what_a_typo_breaks(actionlint: str, tmp_path: Path) 
     assert "SC2086" in done.stdout  # shellcheck: an unquoted variable in a run: script
 
 
-def test_the_workflow_takes_credentials_from_secrets_through_the_environment() -> None:
-    text = WORKFLOW.read_text()
+@each
+def test_the_workflow_takes_credentials_from_secrets_through_the_environment(workflow: Path) -> None:
+    text = workflow.read_text()
     assert "EXOSCALE_API_KEY: ${{ secrets.EXOSCALE_API_KEY }}" in text
     assert "EXOSCALE_API_SECRET: ${{ secrets.EXOSCALE_API_SECRET }}" in text
     assert "pulumi config set" not in text.split("jobs:", 1)[1]
-    assert "pulumi preview --stack" in text and "pulumi up --stack" in text
+    assert 'pulumi preview --stack "$STACK"' in text and 'pulumi up --stack "$STACK"' in text
     assert "actions/upload-artifact@" in text
 
 
+@each
+def test_every_preview_and_up_refreshes(workflow: Path) -> None:
+    text = workflow.read_text()
+    commands = re.findall(r"pulumi (?:preview|up) --stack [^\n]*", text)
+    assert len(commands) >= 3
+    for command in commands:
+        assert "--refresh" in command, command
+
+
+@each
+def test_the_preview_json_is_reviewed_and_kept(workflow: Path) -> None:
+    job = "preview" if workflow == FLEET else "review"
+    script = scripts(workflow, job)
+    assert "exo-distributor review" in script and "--output markdown" in script
+    preview = scripts(workflow, "preview")
+    assert "--json" in preview
+    uploads = [
+        step
+        for step in jobs(workflow)["preview"]["steps"]  # type: ignore[attr-defined]
+        if "upload-artifact" in str(step.get("uses", ""))
+    ]
+    assert uploads and ".json" in str(uploads[0]["with"]["path"])
+    assert uploads[0].get("if") == "always()"
+
+
+@each
+def test_the_review_is_one_comment_updated_in_place(workflow: Path) -> None:
+    text = workflow.read_text()
+    job = "preview" if workflow == FLEET else "review"
+    script = scripts(workflow, job)
+    assert 'REVIEW_MARKER: "<!-- exo-distributor-review:' in text
+    assert "printf '%s\\n' \"$REVIEW_MARKER\"" in script  # the comment starts with the marker
+    assert 'startswith(\\"$REVIEW_MARKER\\")' in script  # and is found by it
+    assert "gh api --method PATCH" in script and "gh api --method POST" in script
+    assert "gh pr comment" not in script  # that would add a comment per run
+    assert jobs(workflow)[job]["permissions"] == {"contents": "read", "pull-requests": "write"}
+
+
+@each
+def test_the_gate_follows_the_review_exit_codes(workflow: Path) -> None:
+    job = "preview" if workflow == FLEET else "review"
+    steps = jobs(workflow)[job]["steps"]
+    assert isinstance(steps, list)
+    gate = next(step for step in steps if step.get("name") == "Gate on the review")
+    script = gate["run"]
+    for code in (0, EXIT_ATTENTION, EXIT_DESTRUCTIVE, EXIT_PREVIEW_FAILED):
+        assert re.search(rf"^\s*{code}\)", script, re.MULTILINE), code
+    destructive = script.split(f"{EXIT_DESTRUCTIVE})", 1)[1].split(";;", 1)[0]
+    assert '"$APPROVED" = "true"' in destructive and "exit 1" in destructive
+    assert "exit 1" in script.split(f"{EXIT_PREVIEW_FAILED})", 1)[1].split(";;", 1)[0]
+    assert "exit 1" not in script.split(f"{EXIT_ATTENTION})", 1)[1].split(";;", 1)[0]
+    # The label the gate reads is the one whose events trigger a new preview.
+    text = workflow.read_text()
+    assert "APPROVAL_LABEL: destructive-change-approved" in text
+    assert "github.event.label.name == 'destructive-change-approved'" in text
+
+
+@each
+def test_a_scheduled_drift_job_expects_no_changes(workflow: Path) -> None:
+    loaded = yaml.safe_load(workflow.read_text())
+    triggers = loaded[True]  # YAML 1.1 reads the key `on` as True
+    assert triggers["schedule"] and "workflow_dispatch" in triggers
+    drift = jobs(workflow)["drift"]
+    assert "schedule" in str(drift["if"])
+    script = scripts(workflow, "drift")
+    assert "--refresh --expect-no-changes" in script
+    assert 'exit "$status"' in script
+    # A schedule never deploys.
+    assert "schedule" not in str(jobs(workflow)["up"]["if"])
+
+
+def test_the_shards_run_as_a_matrix_and_one_job_reviews_them_all() -> None:
+    shards = jobs(SHARDS)
+    for job in ("preview", "up", "drift"):
+        strategy = shards[job]["strategy"]
+        assert strategy == {
+            "fail-fast": False,
+            "matrix": {"shard": "${{ fromJSON(needs.stacks.outputs.shards) }}"},
+        }, job
+        assert shards[job]["env"] == {"STACK": "${{ matrix.shard }}"}
+    assert "driver.py init" in scripts(SHARDS, "stacks")
+    review = shards["review"]
+    assert review["needs"] == ["stacks", "preview"]
+    assert str(review["if"]).startswith("always()")
+    download = next(step for step in review["steps"] if "download-artifact" in str(step.get("uses")))  # type: ignore[attr-defined]
+    assert download["with"] == {"pattern": "preview-*", "path": "previews", "merge-multiple": True}
+
+
+def test_the_programs_install_the_cli_extra() -> None:
+    for example in ("fleet", "shards"):
+        requirements = (ROOT / "examples" / example / "requirements.txt").read_text()
+        lines = [line for line in requirements.splitlines() if line and not line.startswith("#")]
+        assert lines == ["./vendor/pulumi_exo_distributor-0.1.0-py3-none-any.whl[cli]"], example
+
+
+def test_make_lint_checks_every_example_workflow() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    listed = re.search(r"^WORKFLOWS := (.*)$", makefile, re.MULTILINE)
+    assert listed is not None
+    every = [*WORKFLOWS, RELEASE]
+    assert sorted(listed.group(1).split()) == sorted(str(path.relative_to(ROOT)) for path in every)
+    assert sorted(every) == sorted(ROOT.glob("examples/*/.github/workflows/*.yml"))
+
+
 # -- the release workflow ---------------------------------------------------------------------------
+
+
+def test_the_release_workflow_is_clean(actionlint: str) -> None:
+    done = lint(actionlint, RELEASE)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def release() -> dict[Any, Any]:
@@ -88,7 +215,7 @@ def release() -> dict[Any, Any]:
 
 
 def step(job: dict[str, Any], name: str) -> dict[str, Any]:
-    (found,) = (each for each in job["steps"] if each.get("name") == name)
+    (found,) = (one for one in job["steps"] if one.get("name") == name)
     return found  # type: ignore[no-any-return]
 
 
@@ -109,10 +236,10 @@ def test_the_release_publishes_what_it_built_once_and_tested() -> None:
     assert set(jobs["publish"]["needs"]) == {"build", "test"}
     assert set(jobs["github-release"]["needs"]) == {"build", "publish"}
     # No job but build runs a build: the others take its artifact.
-    for name in ("test", "publish", "github-release"):
-        assert "make dist" not in str(jobs[name]) and "python -m build" not in str(jobs[name])
+    for later in ("test", "publish", "github-release"):
+        assert "make dist" not in str(jobs[later]) and "python -m build" not in str(jobs[later])
         assert any(
-            each.get("uses", "").startswith("actions/download-artifact@") for each in jobs[name]["steps"]
+            one.get("uses", "").startswith("actions/download-artifact@") for one in jobs[later]["steps"]
         )
 
 
@@ -120,7 +247,7 @@ def test_the_release_publishes_with_trusted_publishing() -> None:
     publish = release()["jobs"]["publish"]
     assert publish["permissions"] == {"id-token": "write"}
     assert publish["environment"]["name"] == "pypi"
-    (upload,) = (each for each in publish["steps"] if "gh-action-pypi-publish" in each.get("uses", ""))
+    (upload,) = (one for one in publish["steps"] if "gh-action-pypi-publish" in one.get("uses", ""))
     assert upload["uses"].startswith("pypa/gh-action-pypi-publish@")
     assert "with" not in upload  # no password, no token: the OIDC token proves who publishes
     assert "secrets." not in RELEASE.read_text(encoding="utf-8")

@@ -256,6 +256,7 @@ def test_the_sdist_holds_what_rebuilds_and_tests_the_package(builds: Builds) -> 
         "CHANGELOG.md",
         "LICENSE",
         "Makefile",
+        "mkdocs.yml",
         "constraints.txt",
         "pyproject.toml",
         "PKG-INFO",

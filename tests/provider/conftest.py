@@ -23,7 +23,7 @@ def simulator() -> Iterator[Any]:
 
 def configured(endpoint: str, key: str = KEY, secret: str = SECRET) -> DistributorOrganizationProvider:
     provider = DistributorOrganizationProvider()
-    raw = {"exoscale:key": key, "exoscale:secret": secret, "exoscale:partnerApiEndpoint": endpoint}
+    raw = {"exo-distributor:key": key, "exo-distributor:secret": secret, "exo-distributor:endpoint": endpoint}
     provider.configure(ConfigureRequest(Config(raw, "tests")))
     return provider
 

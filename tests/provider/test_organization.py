@@ -18,6 +18,7 @@ from pulumi_exo_distributor import (
     OrganizationStatus,
     PartnerClient,
 )
+from pulumi_exo_distributor._config import StackSettings
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
 from .conftest import KEY, SECRET, configured
@@ -223,6 +224,7 @@ OUTPUT_KEYS = {
     "default_client_id",
     "key_fingerprint",
     "remote_billing_address",
+    "provider_version",
 }
 
 
@@ -387,7 +389,7 @@ def test_bad_credentials_say_what_to_do_and_hide_the_secret(simulator: Any) -> N
     text = str(caught.value)
     assert "HTTP 403" in text
     assert "cannot create new organization ('Acme SA')" in text
-    assert "exoscale:secret" in text
+    assert "exo-distributor:secret" in text
     assert SECRET not in text
 
 
@@ -434,7 +436,7 @@ def test_the_pickled_provider_is_tiny_and_holds_no_secret(provider: DistributorO
     assert b"DistributorOrganizationProvider" in raw  # by reference, not by value
     clone = pickle.loads(raw)
     assert isinstance(clone, DistributorOrganizationProvider)
-    assert clone._config == {}
+    assert clone._config == StackSettings()
     assert clone._client is None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -219,8 +220,15 @@ def test_a_state_without_a_recorded_key_is_never_forgotten_on_a_404(
     assert result.outs is not None
     provider.delete(result.id, result.outs)
     legacy = {k: v for k, v in result.outs.items() if k != "key_fingerprint"}
-    with pytest.raises(DistributorOrganizationError, match="has no API key recorded"):
-        provider.read(result.id, legacy)
+    for action in (provider.read, provider.delete):
+        with pytest.raises(DistributorOrganizationError) as caught:
+            action(result.id, legacy)
+        text = str(caught.value)
+        # Accurate (an earlier version recorded no key; nothing blames another account) and exact.
+        assert "earlier version of pulumi-exo-distributor, which recorded no API key" in text
+        assert "another distributor account" not in text
+        assert f"exo-distributor orgs get {result.id}" in text
+        assert "pulumi state delete <its urn>" in text and "pulumi stack --show-urns" in text
 
 
 def test_the_fingerprint_never_shows_the_key_or_secret(provider: DistributorOrganizationProvider) -> None:
@@ -457,7 +465,7 @@ def rechecked(provider: DistributorOrganizationProvider, olds: Any, **overrides:
 
 
 def configured_like(provider: DistributorOrganizationProvider) -> DistributorOrganizationProvider:
-    return configured(provider._config["endpoint"] or "")
+    return configured(provider._config.endpoint or "")
 
 
 def test_unknown_values_of_the_dynamic_host_pass_check(provider: DistributorOrganizationProvider) -> None:
@@ -530,3 +538,33 @@ def test_parallel_creates_of_one_process_read_the_list_safely(
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(provider.create, inputs))
     assert len({r.id for r in results}) == 24
+
+
+def test_a_state_written_by_a_newer_version_is_refused_by_an_older_one(
+    provider: DistributorOrganizationProvider, simulator: Any, api: PartnerClient
+) -> None:
+    from pulumi_exo_distributor._writer import current_version
+
+    result = provider.create(checked(provider))
+    assert result.outs is not None
+    assert result.outs["provider_version"] == current_version()
+    newer = {**result.outs, "provider_version": "999.0.0"}
+    attempts: dict[str, Callable[[], object]] = {
+        "read": lambda: provider.read(result.id, newer),
+        "diff": lambda: provider.diff(result.id, newer, news()),
+        "update": lambda: provider.update(result.id, newer, {**checked(provider), "status": "suspended"}),
+        "delete": lambda: provider.delete(result.id, newer),
+    }
+    for attempt in attempts.values():
+        before = simulator.stats()
+        with pytest.raises(DistributorOrganizationError) as caught:
+            attempt()
+        assert simulator.stats() == before  # refused before any call
+        text = str(caught.value)
+        assert "pulumi-exo-distributor 999.0.0, newer than this one" in text
+        assert f"({current_version()})" in text
+        assert "pip install -U 'pulumi-exo-distributor>=999.0.0'" in text
+    assert api.get_organization(result.id).status.value == "active"
+    # An earlier version's state (no record, or an older one) is driven as usual, and recorded anew.
+    older = {**result.outs, "provider_version": "0.0.1"}
+    assert provider.read(result.id, older).outs["provider_version"] == current_version()  # type: ignore[index]

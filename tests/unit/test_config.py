@@ -179,3 +179,49 @@ def test_one_endpoint_written_with_or_without_a_slash_has_one_fingerprint() -> N
 
 def test_every_configuration_error_is_under_the_root() -> None:
     assert issubclass(ConfigurationError, ExoDistributorError)
+
+
+# -- the stack's configuration ------------------------------------------------------------------
+
+#: What a stack that also uses the bridged Exoscale provider holds in its namespace.
+BRIDGED = {
+    "exoscale:key": "EXOshared",
+    "exoscale:secret": "shared-secret",
+    "exoscale:timeout": "300",
+    "exoscale:delay": "5",
+    "exoscale:environment": "api",
+    "exoscale:sosEndpoint": "https://sos-ch-gva-2.exo.io",
+}
+
+
+def test_the_package_namespace_wins_over_the_key_pair_shared_with_the_exoscale_provider() -> None:
+    from pulumi_exo_distributor._config import StackSettings
+
+    own = {"exo-distributor:key": "EXOpartner", "exo-distributor:secret": "partner-secret"}
+    settings = StackSettings.read({**BRIDGED, **own}.get)
+    assert (settings.key, settings.secret, settings.endpoint) == ("EXOpartner", "partner-secret", None)
+    assert settings.deprecation_notes() == []
+    shared = StackSettings.read(BRIDGED.get)
+    assert (shared.key, shared.secret) == ("EXOshared", "shared-secret")
+    assert "shared-secret" not in repr(shared)
+
+
+def test_the_earlier_endpoint_key_is_read_with_a_note_that_names_its_new_name() -> None:
+    from pulumi_exo_distributor._config import StackSettings
+
+    old = {"exoscale:partnerApiEndpoint": "http://127.0.0.1:8080/v1.alpha"}
+    settings = StackSettings.read(old.get)
+    assert settings.endpoint == "http://127.0.0.1:8080/v1.alpha"
+    [note] = settings.deprecation_notes()
+    assert "exoscale:partnerApiEndpoint is deprecated" in note
+    assert "pulumi config set exo-distributor:endpoint" in note
+    both = StackSettings.read({**old, "exo-distributor:endpoint": "http://127.0.0.1:9/v1.alpha"}.get)
+    assert both.endpoint == "http://127.0.0.1:9/v1.alpha"
+
+
+def test_stack_settings_fill_in_from_the_environment() -> None:
+    from pulumi_exo_distributor._config import StackSettings
+
+    env = {ENV_KEY: "EXOenv", ENV_SECRET: "env-secret"}
+    credentials = StackSettings.read({"exo-distributor:key": "EXOconfig"}.get).credentials(environ=env)
+    assert (credentials.key, credentials.secret) == ("EXOconfig", "env-secret")

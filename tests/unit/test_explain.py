@@ -55,7 +55,7 @@ def test_the_default_credentials_help_names_every_variable() -> None:
 
 
 def test_where_credentials_come_from_is_said_as_the_caller_says_it() -> None:
-    where = "set exoscale:key and exoscale:secret in the stack's config"
+    where = "set exo-distributor:key and exo-distributor:secret in the stack's config"
     assert hint(ConfigurationError("x"), credentials_help=where) == where
     assert where in hint(AuthenticationError(OP, 401, "bad signature"), credentials_help=where)
     assert where not in hint(NotFoundError(OP, 404, "gone"), credentials_help=where)
