@@ -25,9 +25,11 @@ on first use, not with the package.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,7 @@ __all__ = [
     "Customer",
     "CustomerFileError",
     "ImportedCustomer",
+    "customer_key",
     "customers_yaml",
     "load_customers",
     "python_program",
@@ -59,6 +62,8 @@ PROTECT_KEY = "protect"
 SHARD_KEY = "shard"
 # A customer's key is the resource's Pulumi name: part of its URN, so kept to safe characters.
 _CUSTOMER_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+#: The longest key `customer_key` makes: well within the rule above, and short enough to read.
+IMPORTED_KEY_LENGTH = 60
 _TRUE, _FALSE = {"true", "yes", "on"}, {"false", "no", "off"}
 
 #: Stands in for the owner e-mail the API never returns (used only at creation: for an adopted
@@ -290,12 +295,32 @@ def load_customers(path: str | os.PathLike[str]) -> list[Customer]:
 # -- writers for `exo-distributor import-code` ----------------------------------------------------------
 
 
+def customer_key(text: str) -> str:
+    """``text`` as a customer key the loader accepts, readable and stable: lower case ASCII (accents
+    and ligatures transliterated, ``Société`` -> ``societe``), every run of other characters one
+    ``-``, at most ``IMPORTED_KEY_LENGTH`` characters; a shortened one ends with a hash of the whole
+    text, so two long texts sharing a beginning stay apart. ``""`` if no letter or digit is left
+    (a name in a script with no ASCII transliteration): the caller picks another source.
+    """
+    ascii_text = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode("ascii")
+    key = re.sub(r"[^a-z0-9._]+", "-", ascii_text).strip("-._")
+    key = re.sub(r"[._-]*-[._-]*", "-", key)  # "a_-_b" -> "a-b": no run of punctuation around a '-'
+    if len(key) > IMPORTED_KEY_LENGTH:
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+        key = f"{key[: IMPORTED_KEY_LENGTH - len(digest) - 1].rstrip('-._')}-{digest}"
+    assert key == "" or _CUSTOMER_KEY.fullmatch(key), key
+    return key
+
+
 @dataclass(frozen=True)
 class ImportedCustomer:
     """An existing organization to declare for adoption, under a resource name."""
 
     name: str
     organization: OrganizationInfo
+    #: The other live organizations with the same client id. Two resources of one program cannot
+    #: declare one client id (its preview fails), so then none is declared, and a comment says why.
+    client_id_shared_with: tuple[str, ...] = ()
 
     def declared_status(self) -> str:
         # `created` is not a status a program can ask for: the closest is active.
@@ -305,6 +330,11 @@ class ImportedCustomer:
         address = self.organization["billing_address"]
         items = address.items() if address is not None else ()
         return {key: value for key, value in items if isinstance(value, str)}
+
+    def client_id_note(self) -> str:
+        """Why the client id is a comment only (with ``client_id_shared_with``)."""
+        others = ", ".join(self.client_id_shared_with)
+        return f"left out: organization {others} has this client id too, and two resources cannot declare one"
 
 
 def _py(value: str) -> str:
@@ -337,7 +367,10 @@ def python_program(customers: Sequence[ImportedCustomer], generated: str) -> str
         out.append("    billing_address=BillingAddressArgs(")
         out += [f"        {key}={_py(value)}," for key, value in customer.address().items()]
         out.append("    ),")
-        if org["client_id"]:
+        if org["client_id"] and customer.client_id_shared_with:
+            out.append(f"    # {customer.client_id_note()}")
+            out.append(f"    # client_id={_py(org['client_id'])},")
+        elif org["client_id"]:
             out.append(f"    client_id={_py(org['client_id'])},")
         status = f"    status={_py(customer.declared_status())},"
         if org["status"] == "created":
@@ -354,7 +387,19 @@ def customers_yaml(customers: Sequence[ImportedCustomer], generated: str) -> str
     """A customers file declaring ``customers`` for adoption (see :func:`load_customers`)."""
     import yaml
 
-    entries: dict[str, dict[str, Any]] = {}
+    def dump(value: object) -> str:
+        return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+
+    header = (
+        f"# Existing organizations, declared for adoption by `exo-distributor import-code` ({generated}).\n"
+        "# The next `pulumi up` takes each under management through adopt_id: one read, no change.\n"
+        f"# The API never returns owner e-mails: {OWNER_EMAIL_PLACEHOLDER} stands in (it is only used\n"
+        "# when an organization is created, so it changes nothing here). Write the real ones if known.\n"
+    )
+    if not customers:
+        return header + dump({CUSTOMERS_KEY: {}})
+    # One entry at a time, so that an entry can carry a comment (YAML's dumper writes none).
+    blocks = [header, f"{CUSTOMERS_KEY}:\n"]
     for customer in customers:
         org = customer.organization
         entry: dict[str, Any] = {
@@ -362,17 +407,12 @@ def customers_yaml(customers: Sequence[ImportedCustomer], generated: str) -> str
             "owner_email": OWNER_EMAIL_PLACEHOLDER,
             "billing_address": customer.address(),
         }
-        if org["client_id"]:
+        if org["client_id"] and not customer.client_id_shared_with:
             entry["client_id"] = org["client_id"]
         entry.update(status=customer.declared_status(), deletion_policy="retain", adopt_id=org["id"])
-        entries[customer.name] = entry
-    header = (
-        f"# Existing organizations, declared for adoption by `exo-distributor import-code` ({generated}).\n"
-        "# The next `pulumi up` takes each under management through adopt_id: one read, no change.\n"
-        f"# The API never returns owner e-mails: {OWNER_EMAIL_PLACEHOLDER} stands in (it is only used\n"
-        "# when an organization is created, so it changes nothing here). Write the real ones if known.\n"
-    )
-    body = yaml.safe_dump(
-        {CUSTOMERS_KEY: entries}, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
-    )
-    return header + body
+        blocks.append("".join(f"  {line}" for line in dump({customer.name: entry}).splitlines(keepends=True)))
+        if org["client_id"] and customer.client_id_shared_with:
+            # JSON text is a YAML scalar too, and keeps the comment on one line whatever the id holds.
+            blocks.append(f"    # {customer.client_id_note()}\n")
+            blocks.append(f"    # client_id: {_py(org['client_id'])}\n")
+    return "".join(blocks)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 import logging
 import os
@@ -197,11 +198,34 @@ def _print_json(value: object) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
+# A cell a spreadsheet would run as a formula starts with one of these (OWASP, CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A plain number, such as an amount of -12.50 or -1E-7 (as str() writes a Decimal): a spreadsheet
+# reads it as the number it is, and it holds nothing a formula could call.
+_PLAIN_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def _csv_cell(value: object) -> object:
+    """A cell that a spreadsheet shows as text rather than running: a name such as
+    ``=HYPERLINK(...)`` gets a leading ``'``. Plain numbers stay as they are, signs included."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def _print_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Every CSV the command prints goes through here: cells from the API are the caller's
+    customers' text, and the file is opened by people in spreadsheets."""
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if cell is None else cell for cell in row])
+    # The csv module quotes a field that holds its line terminator, not one holding a lone CR
+    # (before Python 3.13), which readers take for the end of the row: such a row is quoted whole.
+    quoting_all = csv.writer(sys.stdout, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in itertools.chain([header], rows):
+        cells = [_csv_cell(cell) for cell in row]
+        has_cr = any(isinstance(cell, str) and "\r" in cell for cell in cells)
+        (quoting_all if has_cr else writer).writerow(cells)
 
 
 def _cell(value: object) -> Text:
@@ -687,8 +711,20 @@ def _managed_ids(files: Sequence[IO[str]]) -> set[str]:
     return managed
 
 
+def _shared_client_ids(live: Iterable[OrganizationInfo]) -> dict[str, list[OrganizationInfo]]:
+    """Client id -> the live organizations carrying it, for the ids more than one carries."""
+    by_client_id: dict[str, list[OrganizationInfo]] = defaultdict(list)
+    for org in live:
+        if org["client_id"]:
+            by_client_id[org["client_id"]].append(org)
+    return {cid: orgs for cid, orgs in sorted(by_client_id.items()) if len(orgs) > 1}
+
+
 @dataclass
 class _Findings:
+    live: list[OrganizationInfo]
+    #: Terminated organizations await their purge: neither live nor orphans.
+    terminated: list[OrganizationInfo]
     unmanaged: list[OrganizationInfo]
     duplicates: dict[str, list[OrganizationInfo]]
     gone: list[str]
@@ -697,13 +733,11 @@ class _Findings:
 def _find(organizations: list[OrganizationInfo], managed: set[str]) -> _Findings:
     live = [org for org in organizations if org["status"] != "terminated"]
     live_ids = {org["id"] for org in live}
-    by_client_id: dict[str, list[OrganizationInfo]] = defaultdict(list)
-    for org in live:
-        if org["client_id"]:
-            by_client_id[org["client_id"]].append(org)
     return _Findings(
+        live=live,
+        terminated=[org for org in organizations if org["status"] == "terminated"],
         unmanaged=[org for org in live if org["id"] not in managed],
-        duplicates={cid: orgs for cid, orgs in sorted(by_client_id.items()) if len(orgs) > 1},
+        duplicates=_shared_client_ids(live),
         gone=sorted(managed - live_ids),
     )
 
@@ -727,7 +761,8 @@ def orphans(stack_states: tuple[IO[str], ...], output: str) -> None:
     """What to adopt or clean up: organizations no stack manages, client ids used twice, and
     organizations a stack manages that are gone or terminated.
 
-    Terminated organizations are not orphans (they await their purge). Example:
+    Terminated organizations are not orphans (they await their purge): they are counted and
+    listed apart. Example:
 
         pulumi stack export --stack prod | exo-distributor orphans --stack-state -
     """
@@ -745,12 +780,14 @@ def orphans(stack_states: tuple[IO[str], ...], output: str) -> None:
                     cid: [org["id"] for org in orgs] for cid, orgs in found.duplicates.items()
                 },
                 "gone": found.gone,
+                "terminated": [{**org, "managed": org["id"] in managed} for org in found.terminated],
             }
         )
         return
     console = _stdout_console()
     console.print(
-        f"{len(organizations)} organization(s) live, {len(managed)} in the stack state(s): "
+        f"{len(found.live)} organization(s) live, {len(found.terminated)} terminated, "
+        f"{len(managed)} in the stack state(s): "
         f"{len(found.unmanaged)} unmanaged, {len(found.duplicates)} client id(s) used twice, "
         f"{len(found.gone)} gone"
     )
@@ -776,6 +813,13 @@ def orphans(stack_states: tuple[IO[str], ...], output: str) -> None:
         for gone in found.gone:
             table.add_row(_cell(gone))
         console.print(table)
+    if found.terminated:
+        console.print()
+        table = _table("ID", "CLIENT ID", "NAME", "MANAGED", title="Terminated, awaiting their purge")
+        for org in found.terminated:
+            managed_here = "yes" if org["id"] in managed else "no"
+            table.add_row(*map(_cell, (org["id"], org["client_id"], _name(org), managed_here)))
+        console.print(table)
 
 
 # -- import-code ---------------------------------------------------------------------------------
@@ -798,6 +842,11 @@ def import_code(format_: str, stack_states: tuple[IO[str], ...]) -> None:
     With --stack-state, only the organizations that state does not manage already. Terminated
     organizations are left out. The API returns no owner e-mail, so a placeholder stands in
     (it is only used when an organization is created: for an adopted one it changes nothing).
+
+    Each is named after its client id (or its name): lower-case ASCII letters, digits, '.', '_'
+    and '-', at most 60 characters, as a customers file requires. A client id that several live
+    organizations share is written as a comment only, and named on stderr: two resources of one
+    program cannot declare it.
     """
     from ._fleet import ImportedCustomer, customers_yaml, python_program
 
@@ -816,7 +865,27 @@ def import_code(format_: str, stack_states: tuple[IO[str], ...]) -> None:
             "declare them by hand with `adopt_id`",
         )
     names = _resource_names(selected)
-    customers = [ImportedCustomer(name=names[org["id"]], organization=org) for org in selected]
+    shared = _shared_client_ids(org for org in organizations if org["status"] != "terminated")
+    for client_id, orgs in shared.items():
+        ids = [org["id"] for org in orgs]
+        declared = [org_id for org_id in ids if org_id in names]
+        if declared:
+            click.echo(
+                f"warning: client id {client_id!r} is shared by {len(ids)} live organizations "
+                f"({', '.join(ids)}); declared without it, in a comment: {', '.join(declared)} "
+                "(two resources of one program cannot declare one client id)",
+                err=True,
+            )
+    customers = [
+        ImportedCustomer(
+            name=names[org["id"]],
+            organization=org,
+            client_id_shared_with=tuple(
+                other["id"] for other in shared.get(org["client_id"] or "", []) if other["id"] != org["id"]
+            ),
+        )
+        for org in selected
+    ]
     for customer in customers:
         if customer.organization["status"] == "created":
             click.echo(
@@ -831,20 +900,19 @@ def import_code(format_: str, stack_states: tuple[IO[str], ...]) -> None:
     click.echo(f"{len(customers)} organization(s) declared", err=True)
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60].strip("-")
-
-
 def _resource_names(organizations: Sequence[OrganizationInfo]) -> Mapping[str, str]:
-    """A Pulumi resource name per organization: unique, readable, stable across runs."""
+    """A Pulumi resource name per organization, which is also its key in a customers file: valid
+    there (see ``customer_key``), unique, recognisable, stable across runs."""
+    from ._fleet import customer_key
+
     names: dict[str, str] = {}
     used: set[str] = set()
     for org in organizations:
         derived = _DERIVED_CLIENT_ID.fullmatch(org["client_id"] or "")
         base = (
-            (derived.group("name") if derived else None)
-            or _slug(org["client_id"] or "")
-            or _slug(_name(org) or "")
+            (customer_key(derived.group("name")) if derived else None)
+            or customer_key(org["client_id"] or "")
+            or customer_key(_name(org) or "")
             or f"org-{org['id'][:8]}"
         )
         name, n = base, 1
