@@ -129,6 +129,7 @@ class CreateOnce:
                         client_id,
                         resource_label(owner),
                     )
+                    self._journal.end(scope, client_id)  # recovered: the engine records it now
                     return found
                 if owner:
                     self._journal.begin(scope, client_id, owner)
@@ -138,7 +139,11 @@ class CreateOnce:
                     if not outcome_unknown(exc):
                         self._journal.end(scope, client_id)  # refused: nothing was created
                     raise
-                # The entry stays until an operation sees the organization in the state.
+                # Answered: the engine records it now. The entry served the lost answer and the run
+                # killed while the request was under way; kept, it would let a later resource with
+                # this identity (a stack created under a renamed one's name) take the organization.
+                # A run killed between this answer and the engine's write asks for adopt_id.
+                self._journal.end(scope, client_id)
                 self._directory.remember(org)
                 return org
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
