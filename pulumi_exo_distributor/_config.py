@@ -154,3 +154,8 @@ class Credentials:
         recorded with each organization, so that a 404 under other credentials, or from another
         endpoint, is never taken for proof that the organization is gone."""
         return "sha256:" + hashlib.sha256(f"{self.endpoint}\n{self.key}".encode()).hexdigest()[:16]
+
+    @property
+    def legacy_key_fingerprint(self) -> str:
+        """The fingerprint earlier versions recorded: the key alone, without the endpoint."""
+        return "sha256:" + hashlib.sha256(self.key.encode()).hexdigest()[:16]

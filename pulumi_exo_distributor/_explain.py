@@ -168,9 +168,32 @@ def newer_writer_refused(org_id: str, distribution: str, newer: str, current: st
     )
 
 
-def gone_refused(action: str, subject: str, org_id: str, current: str, recorded: str | None) -> str:
-    """Why a 404 is not taken as proof that an organization is gone."""
+def gone_refused(
+    action: str, subject: str, org_id: str, current: str, recorded: str | None, *, same_key: bool = False
+) -> str:
+    """Why a 404 is not taken as proof that an organization is gone (``same_key``: the recorded
+    fingerprint is this key's, in the form of versions that left the endpoint out)."""
     from ._config import CONFIG_KEY, ENV_KEY
+
+    # refresh and destroy configure the provider with the last up's configuration.
+    then = (
+        "then `pulumi up` (or `pulumi refresh --run-program`), since `pulumi refresh` and "
+        "`pulumi destroy` alone use the credentials the last `pulumi up` recorded"
+    )
+    forget = (
+        f"Check that it is gone (`exo-distributor orgs get {org_id}` with the key and endpoint that "
+        "created it); if it is, forget it with `pulumi state delete <its urn>` (`pulumi stack "
+        "--show-urns` lists them) and run the command again"
+    )
+    if same_key:
+        return (
+            f"cannot {action} {subject}: the Partner API says it does not exist for API key {current}, "
+            f"and its state was written by an earlier version of pulumi-exo-distributor, which recorded "
+            f"this same API key ({recorded}) but not the endpoint, so nothing shows that this answer "
+            "comes from the endpoint that created it. Nothing was changed and it stays in the state. "
+            f"{forget}; if it is not, set that endpoint, {then}. A `pulumi refresh` run while the "
+            "organizations exist records the endpoint with the key, after which this cannot happen."
+        )
 
     if not recorded:
         # Written by a version that recorded no key: the same key as today's, most likely, but
@@ -179,18 +202,16 @@ def gone_refused(action: str, subject: str, org_id: str, current: str, recorded:
             f"cannot {action} {subject}: the Partner API says it does not exist for API key {current}, "
             "and its state was written by an earlier version of pulumi-exo-distributor, which recorded "
             "no API key, so nothing shows that this answer comes from the account that created it. "
-            "Nothing was changed and it stays in the state. Check that it is gone with the key that "
-            f"created it (`exo-distributor orgs get {org_id}`); if it is, forget it with "
-            "`pulumi state delete <its urn>` (`pulumi stack --show-urns` lists them), then run the "
-            f"command again; if it is not, set that key ({CONFIG_KEY} or {ENV_KEY}). A `pulumi refresh` "
-            "run while the organizations exist records the key of each, after which this cannot happen."
+            f"Nothing was changed and it stays in the state. {forget}; if it is not, set that key "
+            f"({CONFIG_KEY} or {ENV_KEY}), {then}. A `pulumi refresh` run while the organizations exist "
+            "records the key of each, after which this cannot happen."
         )
     return (
         f"cannot {action} {subject}: the Partner API says it does not exist for API key "
         f"{current}, but it was created or last seen with API key {recorded}. These are probably the "
         "credentials of another distributor account, or another endpoint: nothing was changed and it "
-        f"stays in the state. Check {CONFIG_KEY} (or {ENV_KEY}) and the endpoint. If the organization "
-        "is really gone, `pulumi state delete <its urn>` forgets it "
+        f"stays in the state. Check {CONFIG_KEY} (or {ENV_KEY}) and the endpoint, {then}. If the "
+        "organization is really gone, `pulumi state delete <its urn>` forgets it "
         "(`pulumi stack --show-urns` lists them)."
     )
 

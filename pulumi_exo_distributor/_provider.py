@@ -71,10 +71,12 @@ class DistributorOrganizationProvider(ResourceProvider):
         self._lock = threading.Lock()
         self._client: PartnerClient | None = None
         self._fingerprint: str | None = None
+        self._legacy_fingerprint = ""
         self._in_host = False
         self.core = Lifecycle(
             self.client,
             lambda: self.key_fingerprint,
+            legacy_scope=lambda: self._legacy_fingerprint,
             journal=CreateJournal.default(),
             warn=warn,
             key_help=f"{CONFIG_KEY} (or {ENV_KEY})",
@@ -118,6 +120,7 @@ class DistributorOrganizationProvider(ResourceProvider):
 
                 credentials = self._config.credentials()
                 self._fingerprint = credentials.key_fingerprint
+                self._legacy_fingerprint = credentials.legacy_key_fingerprint
                 self._client = PartnerClient(credentials=credentials)
             return self._client
 

@@ -151,8 +151,9 @@ def changed(key: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
         # The resource's identity, which changes with a rename (`aliases`): recorded at once (an
         # update with no API call), so that a delete knows which resource it is, never the
         # former name that a new resource may now bear.
-        new = news.get(key)
-        return new is not None and not has_unknown(new) and new != olds.get(key)
+        # A state that recorded none (written by an early version) is no rename.
+        old, new = olds.get(key), news.get(key)
+        return old is not None and new is not None and not has_unknown(new) and new != old
     new = news.get(key)
     if key == "client_id" and new is None:
         return False  # not declared: the recorded one stays

@@ -99,12 +99,15 @@ class Lifecycle:
         client: Callable[[], PartnerClient],
         scope: Callable[[], str],
         *,
+        legacy_scope: Callable[[], str] = lambda: "",
         journal: CreateJournal,
         warn: Callable[[str], None],
         key_help: str,
     ) -> None:
         self._client = client
         self._scope = scope
+        #: The same key's fingerprint as earlier versions recorded it (without the endpoint).
+        self._legacy_scope = legacy_scope
         self._journal = journal
         self._warn = warn
         self._key_help = key_help
@@ -364,10 +367,10 @@ class Lifecycle:
             return
         name = state.get("display_name")
         subject = f"organization {org_id}" + (f" ({name!r})" if name else "")
+        known = recorded if isinstance(recorded, str) else None
+        same_key = known is not None and known == self._legacy_scope()
         raise DistributorOrganizationError(
-            explain.gone_refused(
-                action, subject, org_id, current, recorded if isinstance(recorded, str) else None
-            )
+            explain.gone_refused(action, subject, org_id, current, known, same_key=same_key)
         )
 
     def _converge(self, org: Organization, desired: str) -> Organization:

@@ -571,3 +571,21 @@ def test_a_state_written_by_a_newer_version_is_refused_by_an_older_one(
     # An earlier version's state (no record, or an older one) is driven as usual, and recorded anew.
     older = {**result.outs, "provider_version": "0.0.1"}
     assert provider.read(result.id, older).outs["provider_version"] == current_version()  # type: ignore[index]
+
+
+def test_a_404_on_a_state_with_the_same_keys_older_fingerprint_says_so(
+    provider: DistributorOrganizationProvider,
+) -> None:
+    from pulumi_exo_distributor._config import Credentials
+
+    result = provider.create(checked(provider))
+    assert result.outs is not None
+    provider.delete(result.id, result.outs)
+    older = Credentials.resolve(*(provider._config.key, provider._config.secret, provider._config.endpoint))
+    legacy = {**result.outs, "key_fingerprint": older.legacy_key_fingerprint}
+    with pytest.raises(DistributorOrganizationError) as caught:
+        provider.read(result.id, legacy)
+    text = str(caught.value)
+    assert f"recorded this same API key ({older.legacy_key_fingerprint}) but not the endpoint" in text
+    assert "another distributor account" not in text
+    assert "`pulumi refresh --run-program`" in text
