@@ -5,11 +5,7 @@ said so, or the preview showed another thing than the `up` did. Each test is nam
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -18,8 +14,8 @@ from pulumi import automation as auto
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
-from ..engine import kill_tree
 from .conftest import KEY, SECRET, Stack, changes, make_stack, org_spec, resources
+from .test_fate import kill_mid_up
 
 
 def ours(stack: Stack) -> dict[str, str]:
@@ -131,26 +127,6 @@ def test_a_replacement_that_keeps_its_declared_client_id_never_ends_with_its_onl
     assert state["b"] != org_id and org_id not in live(api)
 
 
-def _kill_after_first_create(stack: Stack, sim: Any) -> None:
-    workspace = stack.stack.workspace
-    process = subprocess.Popen(
-        ["pulumi", "up", "--yes", "--skip-preview", "--stack", stack.stack.name, "--non-interactive"],
-        cwd=workspace.work_dir,
-        env={**os.environ, **workspace.env_vars},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while sim.stats().get("create-distributor-organization", 0) < 1:
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("pulumi up ended, or made no create, before it could be killed")
-        time.sleep(0.05)
-    time.sleep(0.3)
-    kill_tree(process.pid)
-    process.wait()
-
-
 def test_a_client_id_replacement_killed_on_a_runner_that_is_gone_is_recovered_by_the_line_its_error_names(
     pulumi_cli: str, tmp_path: Path
 ) -> None:
@@ -164,7 +140,7 @@ def test_a_client_id_replacement_killed_on_a_runner_that_is_gone_is_recovered_by
     slow = SimulatorConfig(credentials=credentials, db_path=str(db), latency_ms=1500)
     with run_simulator(slow, port=port) as sim:
         stack.set_orgs({"acme": org_spec(client_id="adv-new", allow_replacement=True)})
-        _kill_after_first_create(stack, sim)
+        kill_mid_up(stack, sim, creates=1, then=0.3)
     with run_simulator(SimulatorConfig(credentials=credentials, db_path=str(db)), port=port) as sim:
         workspace.env_vars["PULUMI_HOME"] = str(tmp_path / "fresh-runner-home")
         stack.cli("cancel", "--yes")

@@ -132,8 +132,9 @@ def _fleet() -> dict[str, dict[str, Any]]:
     }
 
 
-def _kill_mid_up(stack: Stack, sim: Any) -> None:
-    """`kill -9` of `pulumi up` (CLI, language host, provider) while creates are in flight."""
+def kill_mid_up(stack: Stack, sim: Any, *, creates: int = 3, then: float = 0.0) -> None:
+    """`kill -9` of `pulumi up` (CLI, language host, provider, as a lost machine) once ``creates``
+    creates have reached the API, ``then`` seconds later."""
     workspace = stack.stack.workspace
     process = subprocess.Popen(
         ["pulumi", "up", "--yes", "--skip-preview", "--stack", stack.stack.name, "--non-interactive"],
@@ -144,10 +145,11 @@ def _kill_mid_up(stack: Stack, sim: Any) -> None:
         start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while sim.stats().get("create-distributor-organization", 0) < 3:
+    while sim.stats().get("create-distributor-organization", 0) < creates:
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("pulumi up ended, or made no create, before it could be killed")
         time.sleep(0.05)
+    time.sleep(then)
     kill_tree(process.pid)
     process.wait()
 
@@ -164,7 +166,7 @@ def test_after_crashes_renames_and_removals_nothing_runs_unmanaged_unless_retain
         port = httpx.URL(sim.url).port or 0
         stack, workspace = make_stack(sim, tmp_path, "mix", credentials_in="config")
         stack.set_orgs(declared)
-        _kill_mid_up(stack, sim)
+        kill_mid_up(stack, sim)
     with run_simulator(SimulatorConfig(credentials=credentials, db_path=str(db)), port=port) as sim:
         env = workspace.env_vars
         if runner == "fresh-runner":
