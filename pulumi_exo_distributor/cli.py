@@ -17,7 +17,6 @@ This module needs the ``cli`` extra (click and rich); the console script reaches
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import logging
@@ -61,6 +60,7 @@ from ._review import (
     markdown,
     read_preview,
 )
+from ._spreadsheet import write_csv
 
 if TYPE_CHECKING:
     from ._client import PartnerClient
@@ -198,10 +198,8 @@ def _print_json(value: object) -> None:
 
 
 def _print_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if cell is None else cell for cell in row])
+    # Every cell through safe_cell: a name such as "=HYPERLINK(...)" must not run in a spreadsheet.
+    write_csv(sys.stdout, header, rows)
 
 
 def _cell(value: object) -> Text:
