@@ -37,6 +37,8 @@ def org(name: str) -> Organization:
 class FakeClient:
     """list answers three organizations; usage fails as told for one of them."""
 
+    key_fingerprint = "sha256:00000000000000aa"
+
     def __init__(self, failure: Exception) -> None:
         self.orgs = [org("Alpha"), org("Beta"), org("Gamma")]
         self.failure = failure
