@@ -359,3 +359,32 @@ def test_a_cache_entry_is_plain_json(tmp_path: Path) -> None:
     entry: dict[str, Any] = json.loads((cache.directory / org_id / "2026-10.json").read_text())
     assert entry["format"] == 1 and entry["organization_id"] == org_id and entry["period"] == "2026-10"
     assert entry["statements"][0]["usage"][0]["total_excl_vat"] == "10.05"  # a string: exact
+
+
+def test_the_function_is_all_or_nothing_too() -> None:
+    from pulumi_exo_distributor._functions import DistributorFunctionError, _fleet_usage
+    from pulumi_exo_distributor._models import Organization
+
+    organizations = [org("Beta"), org("Alpha")]
+
+    class Listing(FakeClient):
+        def list_organizations(self) -> list[Organization]:
+            return [
+                Organization.model_validate({**o, "billing-address": o["billing_address"]})
+                for o in organizations
+            ]
+
+    client = Listing()
+    info = _fleet_usage(client, ["2026-10"], None)  # type: ignore[arg-type]
+    assert [line["name"] for line in info["lines"]][::2] == ["Alpha", "Beta"]
+    assert info["totals"][0]["total_excl_vat"] == "20.30"
+
+    client.fail[organizations[0]["id"], "2026-10"] = ServerError(
+        "list-distributor-organization-usage", 503, "x"
+    )
+    with pytest.raises(DistributorFunctionError) as info_error:
+        _fleet_usage(client, ["2026-10"], None)  # type: ignore[arg-type]
+    message = str(info_error.value)
+    assert message.startswith("cannot read the fleet's usage: 1 statement(s) could not be read, so no totals")
+    assert f"organization {organizations[0]['id']} for 2026-10" in message
+    assert "hint: the Partner API failed through every retry" in message
