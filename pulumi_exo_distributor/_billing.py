@@ -82,6 +82,7 @@ CACHE_FORMAT = 1
 #: The most months one run covers (ten years): a typo such as 2206 for 2026 fails at once.
 MAX_MONTHS = 120
 
+_PLAIN_AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _MONTH_FILE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])\.json")
 
 
@@ -446,8 +447,11 @@ _EXACT = decimal.Context(prec=100, traps=[decimal.Inexact, decimal.InvalidOperat
 
 
 def _plain(value: str | Decimal | None) -> str | None:
+    """An amount in plain notation (``1E+1`` is written ``10``), exactly."""
     if value is None:
         return None
+    if isinstance(value, str) and _PLAIN_AMOUNT.fullmatch(value):
+        return value  # as the API wrote it: most amounts, and no Decimal to make
     with decimal.localcontext(_EXACT):
         amount = Decimal(value)
         if not amount.is_finite():

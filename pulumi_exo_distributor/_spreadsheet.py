@@ -27,6 +27,8 @@ _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
 def safe_cell(value: object) -> str:
     """``value`` as a CSV cell: empty for None, numbers in plain notation, text neutralised."""
+    if type(value) is str and not value.startswith(FORMULA_STARTS):
+        return value  # the common case, first: an export has hundreds of thousands of cells
     if value is None:
         return ""
     if isinstance(value, Decimal):

@@ -339,6 +339,31 @@ def test_a_failure_prints_nothing_names_it_and_the_next_run_reads_only_the_rest(
     assert len(list(csv.DictReader(io.StringIO(result.stdout)))) > ORGANIZATIONS * 3
 
 
+def test_an_interrupted_run_keeps_what_it_read(
+    fleet: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    args = ("usage", "--all", "--from", CLOSED[0], "--to", CLOSED[-1], "--lines", "--parallel", "1")
+
+    class Interrupted(FlakyClient):
+        """Ctrl-C during the 51st read (a KeyboardInterrupt, as the main thread gets it)."""
+
+        def list_organization_usage(self, organization_id: Any, period: str | None = None) -> Any:
+            if self.reads == 50:
+                raise KeyboardInterrupt
+            return super().list_organization_usage(organization_id, period)
+
+    result = invoke(Interrupted(fleet.api, None), *args)
+    assert result.exit_code == 130 and result.stdout == ""
+    assert "the statements of closed months read so far are cached" in result.stderr
+    assert result.stderr.endswith("interrupted\n")
+    assert cache_entries(tmp_path) == 50
+
+    resumed = FlakyClient(fleet.api, None)
+    assert invoke(resumed, *args).exit_code == 0
+    assert resumed.reads == ORGANIZATIONS * 3 - 50
+
+
 def test_a_chart_from_the_same_data(fleet: Fleet, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     chart = tmp_path / "usage.png"
