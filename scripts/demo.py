@@ -137,7 +137,15 @@ def run_the_day(work: Path, endpoint: str) -> None:
             )
             stack_created = True
             pulumi("config", "set", "exo-distributor:key", KEY, env=env, config_file=config_file)
-            pulumi("config", "set", "--secret", "exo-distributor:secret", SECRET, env=env, config_file=config_file)
+            pulumi(
+                "config",
+                "set",
+                "--secret",
+                "exo-distributor:secret",
+                SECRET,
+                env=env,
+                config_file=config_file,
+            )
             pulumi("config", "set", "exo-distributor:endpoint", endpoint, env=env, config_file=config_file)
 
             console.rule("1. pulumi up: three customers get their organization")
