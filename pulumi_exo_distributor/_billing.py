@@ -35,6 +35,7 @@ import re
 import shutil
 import tempfile
 import threading
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -143,6 +144,7 @@ class UsageCache:
         #: The first failure to write an entry (the run goes on; the next one reads it again).
         self.write_error: OSError | None = None
         self._lock = threading.Lock()
+        self._ready = False
 
     @classmethod
     def for_key(cls, key_fingerprint: str, root: Path | None = None) -> UsageCache:
@@ -154,6 +156,12 @@ class UsageCache:
 
     def _path(self, organization_id: str, period: str) -> Path:
         check_period(period)
+        try:
+            canonical = str(uuid.UUID(organization_id))
+        except ValueError:
+            canonical = None
+        if canonical != organization_id:  # never a path of another shape
+            raise ValueError(f"not an organization id: {organization_id!r}")
         return self.directory / organization_id / f"{period}.json"
 
     def get(self, organization_id: str, period: str) -> list[UsageStatementInfo] | None:
@@ -188,8 +196,12 @@ class UsageCache:
         }
         temporary: str | None = None
         try:
-            # Billing figures: the directories are the user's alone (mkstemp's files too).
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Billing figures: this key's directory is the user's alone (and mkstemp's files).
+            if not self._ready:
+                self.directory.parent.mkdir(parents=True, exist_ok=True)
+                self.directory.mkdir(mode=0o700, exist_ok=True)
+                self._ready = True
+            path.parent.mkdir(mode=0o700, exist_ok=True)
             descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
             with os.fdopen(descriptor, "w", encoding="utf-8") as file:
                 json.dump(entry, file, ensure_ascii=False)
@@ -214,6 +226,7 @@ class UsageCache:
         count = self.entries()
         if self.directory.exists():
             shutil.rmtree(self.directory)
+        self._ready = False
         return count
 
 

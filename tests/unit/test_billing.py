@@ -141,8 +141,12 @@ def test_an_entry_is_written_whole_and_read_back(tmp_path: Path) -> None:
     entry = cache.directory / org_id / "2026-10.json"
     assert json.loads(entry.read_text())["read_at"] == NOW.isoformat()
     assert [path.name for path in entry.parent.iterdir()] == ["2026-10.json"]  # no temporary left
-    if os.name == "posix":
-        assert entry.stat().st_mode & 0o077 == 0 and entry.parent.stat().st_mode & 0o077 == 0
+    if os.name == "posix":  # billing figures: the key's directory, and each file, are the user's alone
+        for path in (entry, entry.parent, cache.directory):
+            assert path.stat().st_mode & 0o077 == 0, path
+    with pytest.raises(ValueError, match="organization id"):
+        cache.put("../../etc", "2026-10", statements, NOW)
+    assert cache.get("../../etc", "2026-10") is None
 
 
 @pytest.mark.parametrize(
