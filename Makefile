@@ -29,7 +29,7 @@ actionlint:
 ENSURE_PULUMI = out=$$(scripts/ensure-pulumi.sh) && bin_dir=$$(printf '%s\n' "$$out" | tail -n 1)
 # The same for actionlint, which checks the example CI workflow (shellcheck comes with the dev extra).
 ENSURE_ACTIONLINT = al_out=$$(scripts/ensure-actionlint.sh) && al_dir=$$(printf '%s\n' "$$al_out" | tail -n 1)
-WORKFLOWS := examples/fleet/.github/workflows/pulumi.yml examples/shards/.github/workflows/pulumi.yml
+WORKFLOWS := examples/fleet/.github/workflows/pulumi.yml examples/shards/.github/workflows/pulumi.yml examples/release/.github/workflows/release.yml
 
 test: setup
 	@$(ENSURE_PULUMI) && $(ENSURE_ACTIONLINT) && \
@@ -51,10 +51,20 @@ docs: setup
 	$(PY) scripts/gen_docs.py
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
 
-# The sdist and the wheel, into dist/, built in an isolated environment as pip would.
-dist: setup
+# The sdist and the wheel, into dist/, built in an isolated environment as pip would (the wheel
+# from the sdist), then checked as PyPI will. Its own small venv: build and twine, nothing of the
+# development toolset; PIP_CONSTRAINT pins the build backend and its plugins in build's environment.
+DIST_VENV  := .venv-dist
+DIST_STAMP := $(DIST_VENV)/.installed
+$(DIST_STAMP): constraints.txt
+	@test -x $(DIST_VENV)/bin/python || $(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt build twine
+	@touch $(DIST_STAMP)
+
+dist: $(DIST_STAMP)
 	rm -rf dist
-	$(PY) -m build --outdir dist .
+	PIP_CONSTRAINT="$(CURDIR)/constraints.txt" $(DIST_VENV)/bin/python -m build --outdir dist .
+	$(DIST_VENV)/bin/python -m twine check --strict dist/*
 
 demo: setup
 	@$(ENSURE_PULUMI) && \
@@ -117,4 +127,4 @@ bench-usage: setup
 	$(PY) scripts/bench_usage.py $(BENCH_USAGE_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist site
+	rm -rf $(VENV) $(DIST_VENV) .pytest_cache .mypy_cache .ruff_cache dist site

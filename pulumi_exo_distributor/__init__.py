@@ -7,7 +7,8 @@ stacks; ``PartnerClient`` is the typed client of the Exoscale Partner API they s
 
 Every name but the errors loads on first use (module ``__getattr__``): a program pays for the
 resource alone, the provider host for the provider alone, and neither for the client, its HTTP
-stack and the wire models until an API call needs them.
+stack and the wire models until an API call needs them. ``__version__`` is the installed
+distribution's version, as ``exo-distributor --version`` prints it.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ if _typing.TYPE_CHECKING:
     from ._resource import BillingAddressArgs, DistributorOrganization
     from ._shards import ShardError, shard_customers, shard_stacks
 
+    __version__: str
+
 _LAZY = {
     "FleetCurrencyTotalInfo": "._billing",
     "FleetUsageInfo": "._billing",
@@ -100,6 +103,13 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> _typing.Any:
+    if name == "__version__":
+        # The installed distribution's, as `exo-distributor --version` prints it and the state
+        # records it (_writer). On first use, as the other names: importlib.metadata costs time.
+        from ._writer import current_version
+
+        value = globals()["__version__"] = current_version()
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -151,6 +161,7 @@ __all__ = [
     "UsageLineInfo",
     "UsageStatement",
     "UsageStatementInfo",
+    "__version__",
     "get_fleet_usage",
     "get_organization",
     "get_organization_usage",

@@ -1,7 +1,9 @@
-"""What an error means to a user and what to do about it, for the functions and the command.
+"""Every hint and detail shown to a person, once: what an error means and what to do about it.
 
-The resource's provider has its own wording (it speaks of `pulumi refresh` and `adopt_id`); the
-read-only tools share this one. Nothing here imports more than the error classes.
+The read-only tools (functions, command) use :func:`hint` and :func:`detail`; the resource's rules
+(the core and the provider) use :func:`resource_error` and the refusals below, which speak of
+`pulumi refresh`, `aliases` and `adopt_id`. Nothing here imports more than the error classes and
+the configuration's key names.
 """
 
 from __future__ import annotations
@@ -19,7 +21,19 @@ from ._errors import (
     TransportError,
 )
 
-__all__ = ["detail", "environment_help", "hint"]
+__all__ = [
+    "config_help",
+    "detail",
+    "environment_help",
+    "gone_refused",
+    "hint",
+    "newer_writer_refused",
+    "policy_change_with_replacement",
+    "replacement_refused",
+    "resource_error",
+    "resource_hint",
+    "takeover_refused",
+]
 
 
 def environment_help() -> str:
@@ -71,3 +85,175 @@ def hint(error: ExoDistributorError, *, credentials_help: str | None = None) -> 
     if isinstance(error, ConflictError):
         return "the organization's status forbids this operation (it is probably terminated)"
     return "try again later; if it persists, contact Exoscale support"
+
+
+# -- the resource's rules -------------------------------------------------------------------------
+
+_LABELS = {
+    "display_name": "display name",
+    "billing_address": "billing address",
+    "client_id": "client id",
+}
+_DELETION_EFFECTS = {
+    "purge": "terminates it and schedules the purge of the customer's whole cloud account",
+    "terminate": "terminates the customer's whole cloud account",
+    "retain": "leaves it running, no longer managed, beside the new one",
+}
+
+
+def config_help() -> str:
+    """How to give the resource its credentials."""
+    from ._config import (
+        CONFIG_ENDPOINT,
+        CONFIG_KEY,
+        CONFIG_SECRET,
+        ENV_ENDPOINT,
+        ENV_KEY,
+        ENV_SECRET,
+        SHARED_CONFIG_KEY,
+        SHARED_CONFIG_SECRET,
+    )
+
+    return (
+        f"`pulumi config set {CONFIG_KEY} EXO...` and `pulumi config set --secret {CONFIG_SECRET} ...` "
+        f"(else {SHARED_CONFIG_KEY} and {SHARED_CONFIG_SECRET}, shared with the Exoscale provider; "
+        f"endpoint: {CONFIG_ENDPOINT}), or the environment variables {ENV_KEY}, {ENV_SECRET} "
+        f"({ENV_ENDPOINT})"
+    )
+
+
+def replacement_refused(field: str, old: object, new: object, *, policy: object) -> str:
+    label = _LABELS[field]
+    if policy in _DELETION_EFFECTS:
+        deletion = f"deletion_policy {policy!r}, which {_DELETION_EFFECTS[str(policy)]}"
+    else:
+        deletion = f"its recorded deletion_policy (by default 'purge', which {_DELETION_EFFECTS['purge']})"
+    return (
+        f"{field} cannot change from {old!r} to {new!r}. The Partner API cannot change an "
+        f"organization's {label}, so this change would replace the organization: create a new one, then "
+        f"delete this one with {deletion}. "
+        "To keep the organization, put the previous value back. To replace it on purpose, set "
+        "allow_replacement=True on this resource."
+    )
+
+
+def policy_change_with_replacement(old: object, new: object, fields: list[str]) -> str:
+    return (
+        f"deletion_policy cannot change from {old!r} to {new!r} in the same update as a replacement "
+        f"(of {', '.join(fields)}): the organization being replaced would still be deleted with "
+        f"{old!r}. Apply the new deletion_policy alone first (`pulumi up`), then the replacement."
+    )
+
+
+def takeover_refused(org_id: str, client_id: str) -> str:
+    return (
+        f"organization {org_id} already exists with client id {client_id!r}, and nothing proves that "
+        "this resource created it (another stack, a person or a renamed resource may manage it), so "
+        "it is not taken over silently. If this resource was renamed, keep its organization with "
+        '`aliases` (opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="<old name>")])). To take '
+        f'it under management on purpose, add adopt_id="{org_id}" (in a customers file: adopt_id: '
+        f"{org_id}); removing the resource then leaves it running, unless it also says "
+        'deletion_policy="purge" or "terminate". Otherwise give this resource its own client_id. '
+        "Nothing was created."
+    )
+
+
+def newer_writer_refused(org_id: str, distribution: str, newer: str, current: str) -> str:
+    return (
+        f"organization {org_id} was last written by {distribution} {newer}, newer than this one "
+        f"({current}): a stack written with newer rules must not be driven by older ones "
+        "(CI runners or shards with different versions would apply different rules to one fleet). "
+        f"Nothing was changed. Install {newer} or later wherever this stack runs: "
+        f"`pip install -U '{distribution}>={newer}'`."
+    )
+
+
+def gone_refused(action: str, subject: str, org_id: str, current: str, recorded: str | None) -> str:
+    """Why a 404 is not taken as proof that an organization is gone."""
+    from ._config import CONFIG_KEY, ENV_KEY
+
+    if not recorded:
+        # Written by a version that recorded no key: the same key as today's, most likely, but
+        # nothing shows it, and forgetting a live customer is the one mistake not to make.
+        return (
+            f"cannot {action} {subject}: the Partner API says it does not exist for API key {current}, "
+            "and its state was written by an earlier version of pulumi-exo-distributor, which recorded "
+            "no API key, so nothing shows that this answer comes from the account that created it. "
+            "Nothing was changed and it stays in the state. Check that it is gone with the key that "
+            f"created it (`exo-distributor orgs get {org_id}`); if it is, forget it with "
+            "`pulumi state delete <its urn>` (`pulumi stack --show-urns` lists them), then run the "
+            f"command again; if it is not, set that key ({CONFIG_KEY} or {ENV_KEY}). A `pulumi refresh` "
+            "run while the organizations exist records the key of each, after which this cannot happen."
+        )
+    return (
+        f"cannot {action} {subject}: the Partner API says it does not exist for API key "
+        f"{current}, but it was created or last seen with API key {recorded}. These are probably the "
+        "credentials of another distributor account, or another endpoint: nothing was changed and it "
+        f"stays in the state. Check {CONFIG_KEY} (or {ENV_KEY}) and the endpoint. If the organization "
+        "is really gone, `pulumi state delete <its urn>` forgets it "
+        "(`pulumi stack --show-urns` lists them)."
+    )
+
+
+def resource_hint(action: str, error: ExoDistributorError, client_id: str | None) -> str:
+    """What to do when ``action`` (create, adopt, read, update, delete) of an organization failed."""
+    may_have_acted = isinstance(error, ServerError) or (
+        isinstance(error, TransportError) and error.request_sent
+    )
+    if action == "create" and may_have_acted:
+        if client_id is not None:
+            return (
+                "the request may have reached the Partner API, so the organization may exist: run "
+                f"`pulumi up` again; it looks for the organization by its client id {client_id!r} first "
+                "and takes it under management rather than creating a second one"
+            )
+        return (
+            "the request may have reached the Partner API, so the organization may have been created: "
+            "look for it before `pulumi up` again, and take it under management with `adopt_id=<its id>`"
+        )
+    if isinstance(error, AuthenticationError):
+        return (
+            f"check the credentials: {config_help()}; a key of another distributor account may also be "
+            "refused this organization"
+        )
+    if isinstance(error, InvalidRequestError) and error.status_code == 413:
+        return "the request is too large for the Partner API: shorten the longest inputs"
+    if isinstance(error, InvalidRequestError):
+        return "the Partner API refused the request's content: correct the input it names"
+    if isinstance(error, ConflictError) and action == "create":
+        return (
+            "the Partner API refused to create it as it stands: it may refuse a client id that a "
+            "live (or terminated, not yet purged) organization still has. Give this organization "
+            "its own client_id, or wait for the purge of the old one"
+        )
+    if isinstance(error, ConflictError):
+        return (
+            "the organization was probably terminated outside Pulumi: run `pulumi refresh` "
+            "so that Pulumi forgets it, then `pulumi up` creates a new one if the program still declares it"
+        )
+    if isinstance(error, NotFoundError):
+        return "the organization does not exist for these credentials: check them, then run `pulumi refresh`"
+    if isinstance(error, TransportError):
+        return "the Partner API could not be reached; check the endpoint and the network, then retry"
+    if isinstance(error, ConfigurationError):
+        return f"set {config_help()}"
+    return "retry later; if it persists, contact Exoscale support with the organization id"
+
+
+def resource_error(
+    action: str,
+    error: ExoDistributorError,
+    *,
+    organization: str | None,
+    name: str | None,
+    client_id: str | None,
+) -> str:
+    """What a failed operation on an organization says: what, on which one, the server's words,
+    and what to do."""
+    subject = f"organization {organization}" if organization else "new organization"
+    if name:
+        subject += f" ({name!r})"
+    said = detail(error)
+    if isinstance(error, APIError) and error.request_id:
+        said += f" (request id {error.request_id}: give it to Exoscale support)"
+    return f"cannot {action} {subject}: {said}\n  hint: {resource_hint(action, error, client_id)}"

@@ -25,7 +25,6 @@ on first use, not with the package.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -40,17 +39,8 @@ from ._errors import ExoDistributorError
 if TYPE_CHECKING:
     from yaml import Node
 
-    from ._data import OrganizationInfo
 
-__all__ = [
-    "OWNER_EMAIL_PLACEHOLDER",
-    "Customer",
-    "CustomerFileError",
-    "ImportedCustomer",
-    "customers_yaml",
-    "load_customers",
-    "python_program",
-]
+__all__ = ["Customer", "CustomerFileError", "load_customers"]
 
 #: The top-level key of a customers file.
 CUSTOMERS_KEY = "customers"
@@ -60,10 +50,6 @@ SHARD_KEY = "shard"
 # A customer's key is the resource's Pulumi name: part of its URN, so kept to safe characters.
 _CUSTOMER_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _TRUE, _FALSE = {"true", "yes", "on"}, {"false", "no", "off"}
-
-#: Stands in for the owner e-mail the API never returns (used only at creation: for an adopted
-#: organization it changes nothing).
-OWNER_EMAIL_PLACEHOLDER = "unknown-owner@example.com"
 
 
 class ProblemsError(ExoDistributorError, pulumi.RunError):
@@ -113,19 +99,11 @@ class Customer:
 
 
 def _resource_fields() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The inputs of DistributorOrganization and of a billing address, from their signatures."""
-    import inspect
+    """The inputs of DistributorOrganization and of a billing address, as the input model declares
+    them (``default_client_id`` is the resource's own, never a customer's)."""
+    from ._inputs import ADDRESS_FIELDS, INPUT_FIELDS
 
-    from . import BillingAddressArgs, DistributorOrganization
-
-    def names(fn: Any, *skip: str) -> tuple[str, ...]:
-        return tuple(
-            name
-            for name, parameter in inspect.signature(fn).parameters.items()
-            if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in skip
-        )
-
-    return names(DistributorOrganization.__init__, "opts"), names(BillingAddressArgs.__init__)
+    return tuple(name for name in INPUT_FIELDS if name != "default_client_id"), ADDRESS_FIELDS
 
 
 class _Reader:
@@ -233,18 +211,18 @@ class _Reader:
     def check(
         self, key: str, key_node: Node, inputs: dict[str, Any], lines: Mapping[str, Node], reported: set[str]
     ) -> bool:
-        """The resource's own check, each failure placed on its field's line (a missing field: on
-        the customer's)."""
-        from . import DistributorOrganizationProvider
+        """The resource's own checks of its inputs (the core's, without a provider), each failure
+        placed on its field's line (a missing field: on the customer's)."""
+        from .core.effective import complete
 
-        result = DistributorOrganizationProvider().check({}, dict(inputs))
-        for failure in result.failures or []:
-            if failure.property in reported or failure.property.split(".", 1)[0] in reported:
+        _, failures = complete({}, inputs)
+        for field_name, reason in failures:
+            if field_name in reported or field_name.split(".", 1)[0] in reported:
                 continue
-            where = lines.get(failure.property) or lines.get(failure.property.split(".", 1)[0]) or key_node
+            where = lines.get(field_name) or lines.get(field_name.split(".", 1)[0]) or key_node
             # pydantic's prefix says nothing to the person editing the file.
-            self.problem(where, failure.reason.replace("Value error, ", ""), key)
-        return not result.failures
+            self.problem(where, reason.replace("Value error, ", ""), key)
+        return not failures
 
 
 def load_customers(path: str | os.PathLike[str]) -> list[Customer]:
@@ -285,94 +263,3 @@ def load_customers(path: str | os.PathLike[str]) -> list[Customer]:
         ordered = sorted(reader.problems, key=lambda problem: problem[0])  # by line, else as found
         raise CustomerFileError(shown, [message for _, message in ordered])
     return customers
-
-
-# -- writers for `exo-distributor import-code` ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ImportedCustomer:
-    """An existing organization to declare for adoption, under a resource name."""
-
-    name: str
-    organization: OrganizationInfo
-
-    def declared_status(self) -> str:
-        # `created` is not a status a program can ask for: the closest is active.
-        return "suspended" if self.organization["status"] == "suspended" else "active"
-
-    def address(self) -> dict[str, str]:
-        address = self.organization["billing_address"]
-        items = address.items() if address is not None else ()
-        return {key: value for key, value in items if isinstance(value, str)}
-
-
-def _py(value: str) -> str:
-    # A JSON string is a valid Python string literal, double-quoted as the house style wants.
-    return json.dumps(value, ensure_ascii=False)
-
-
-def python_program(customers: Sequence[ImportedCustomer], generated: str) -> str:
-    """A Pulumi program declaring ``customers`` for adoption, kept if ever removed, protected."""
-    out = [
-        f'"""Existing organizations, declared for adoption by `exo-distributor import-code` ({generated}).',
-        "",
-        "The next `pulumi up` takes each under management through `adopt_id`: one read, no change. Each is",
-        'kept if removed from the program (deletion_policy="retain") and protected against replacement.',
-        '"""',
-        "",
-        "import pulumi",
-        "",
-        "from pulumi_exo_distributor import BillingAddressArgs, DistributorOrganization",
-        "",
-        "# The API never returns an organization's owner e-mail, and it is only used when an organization",
-        "# is created: for these adopted ones the placeholder changes nothing. Write the real ones if known.",
-        f"OWNER_EMAIL_UNKNOWN = {_py(OWNER_EMAIL_PLACEHOLDER)}",
-    ]
-    for customer in customers:
-        org = customer.organization
-        out += ["", "DistributorOrganization(", f"    {_py(customer.name)},"]
-        out.append(f"    display_name={_py(customer.address().get('name', ''))},")
-        out.append("    owner_email=OWNER_EMAIL_UNKNOWN,")
-        out.append("    billing_address=BillingAddressArgs(")
-        out += [f"        {key}={_py(value)}," for key, value in customer.address().items()]
-        out.append("    ),")
-        if org["client_id"]:
-            out.append(f"    client_id={_py(org['client_id'])},")
-        status = f"    status={_py(customer.declared_status())},"
-        if org["status"] == "created":
-            status += "  # live status: created; this activates it"
-        out.append(status)
-        out.append('    deletion_policy="retain",')
-        out.append(f"    adopt_id={_py(org['id'])},")
-        out.append("    opts=pulumi.ResourceOptions(protect=True),")
-        out.append(")")
-    return "\n".join(out) + "\n"
-
-
-def customers_yaml(customers: Sequence[ImportedCustomer], generated: str) -> str:
-    """A customers file declaring ``customers`` for adoption (see :func:`load_customers`)."""
-    import yaml
-
-    entries: dict[str, dict[str, Any]] = {}
-    for customer in customers:
-        org = customer.organization
-        entry: dict[str, Any] = {
-            "display_name": customer.address().get("name", ""),
-            "owner_email": OWNER_EMAIL_PLACEHOLDER,
-            "billing_address": customer.address(),
-        }
-        if org["client_id"]:
-            entry["client_id"] = org["client_id"]
-        entry.update(status=customer.declared_status(), deletion_policy="retain", adopt_id=org["id"])
-        entries[customer.name] = entry
-    header = (
-        f"# Existing organizations, declared for adoption by `exo-distributor import-code` ({generated}).\n"
-        "# The next `pulumi up` takes each under management through adopt_id: one read, no change.\n"
-        f"# The API never returns owner e-mails: {OWNER_EMAIL_PLACEHOLDER} stands in (it is only used\n"
-        "# when an organization is created, so it changes nothing here). Write the real ones if known.\n"
-    )
-    body = yaml.safe_dump(
-        {CUSTOMERS_KEY: entries}, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
-    )
-    return header + body

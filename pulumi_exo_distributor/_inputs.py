@@ -4,8 +4,8 @@ This is not the wire model. Keys are the resource's snake_case names; unknown ke
 kebab-case spellings are refused (a key that is silently dropped would make every later `up`
 see a change). Values are normalised by this package's own rules only (surrounding white space
 trimmed, country upper-cased), so comparing what was declared with what is declared now is
-stable whatever the API echoes. Loading this module costs no more than ``import pulumi``:
-the e-mail and country checks load their libraries on first use.
+stable whatever the API echoes. It imports no Pulumi (any front-end may use it), and the e-mail
+and country checks load their libraries on first use.
 """
 
 from __future__ import annotations
@@ -15,9 +15,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
-
-from pulumi.output import Unknown
-from pulumi.runtime.rpc import UNKNOWN
 
 from ._limits import ADDRESS_LIMITS, ORGANIZATION_LIMITS, Limit
 
@@ -71,13 +68,20 @@ def default_deletion_policy(*, adopting: bool) -> DeletionPolicy:
     return "retain" if adopting else "purge"
 
 
+#: The engine's spelling of a value not known until `up` (``pulumi.runtime.rpc.UNKNOWN``; a test
+#: keeps the two equal).
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
 def has_unknown(value: object) -> bool:
     """Whether ``value`` is, or holds, a value the engine does not know yet (during a preview).
 
     The dynamic-provider host hands such values to check and diff as ``pulumi.output.Unknown``
-    objects; earlier hosts, and states, as the engine's sentinel string.
+    objects (recognised by their class, without importing Pulumi); earlier hosts, and states, as
+    the engine's sentinel string.
     """
-    if isinstance(value, Unknown):
+    kind = type(value)
+    if kind.__name__ == "Unknown" and kind.__module__ == "pulumi.output":
         return True
     if isinstance(value, str):
         return value == UNKNOWN

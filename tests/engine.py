@@ -8,12 +8,15 @@ update check, no plugin download). ``scripts/reliability.py`` reaches it through
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["VENV", "LocalProject", "offline_env"]
+__all__ = ["VENV", "LocalProject", "kill_tree", "offline_env"]
 
 #: The virtualenv running the tests: the programs run in it too.
 VENV = Path(sys.executable).parent.parent
@@ -61,3 +64,35 @@ class LocalProject:
     @property
     def backend(self) -> Path:
         return self.workdir / "backend"
+
+
+def _children() -> dict[int, list[int]]:
+    by_parent: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                # pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after it.
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        by_parent.setdefault(ppid, []).append(int(entry))
+    return by_parent
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL ``pid`` and every process below it, as a lost machine would end them.
+
+    The engine starts each plugin (language host, dynamic-provider host) in a process group of its
+    own, so killing the CLI's group leaves them running, orphaned: the whole tree is found first
+    (through /proc), then killed, parents first so that none starts another.
+    """
+    by_parent, tree, queue = _children(), [], [pid]
+    while queue:
+        current = queue.pop()
+        tree.append(current)
+        queue.extend(by_parent.get(current, []))
+    for member in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(member, signal.SIGKILL)

@@ -9,9 +9,11 @@ import json
 import uuid
 from collections import defaultdict
 from decimal import Decimal
+from importlib.metadata import version
 
 import pytest
 
+import pulumi_exo_distributor
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor._data import organization_info, usage_statement_info
 from pulumi_exo_distributor._fleet import load_customers
@@ -54,7 +56,9 @@ def test_help_everywhere(cli: Command, args: list[str]) -> None:
 
 def test_version(cli: Command) -> None:
     run = cli("--version")
-    assert run.returncode == 0 and run.stdout.startswith("exo-distributor 0.")
+    assert run.returncode == 0
+    assert run.stdout == f"exo-distributor {version('pulumi-exo-distributor')}\n"
+    assert version("pulumi-exo-distributor") == pulumi_exo_distributor.__version__
 
 
 def test_orgs_list_in_three_formats(cli: Command, api: PartnerClient) -> None:
@@ -183,16 +187,26 @@ def test_orphans(cli: Command) -> None:
     assert set(found["duplicate_client_ids"]["acme-001"]) == {cli.ids["Acme SA"], cli.ids["Hooli AG"]}
     assert found["gone"] == [gone]
 
+    # Terminated ones are counted and listed apart, whether a stack still holds them or not.
+    umbrella = cli.ids["[bold]Umbrella[/bold]"]
+    assert [(org["id"], org["status"], org["managed"]) for org in found["terminated"]] == [
+        (umbrella, "terminated", False)
+    ]
+    assert umbrella not in {org["id"] for org in found["unmanaged"]}
+
     table = cli("orphans", "--stack-state", "-", stdin=state(*managed, gone)).stdout
-    assert (
-        table.splitlines()[0]
-        == (
-            f"{len(cli.ids) - 1} organization(s) live, 3 in the stack state(s): "
-            "2 unmanaged, 1 client id(s) used twice, 1 gone"
-        )
-        or "organization(s) live" in table.splitlines()[0]
+    # 5 organizations: 4 live (one of them created) and 1 terminated.
+    assert table.splitlines()[0] == (
+        "4 organization(s) live, 1 terminated, 3 in the stack state(s): "
+        "2 unmanaged, 1 client id(s) used twice, 1 gone"
     )
     assert "Not managed by any stack" in table and "Client ids used twice" in table and gone in table
+    terminated = table.split("Terminated, awaiting their purge", 1)[1]
+    assert umbrella in terminated and "[bold]Umbrella[/bold]" in terminated
+
+    # A stack that still holds the terminated one: it is gone from the stack's view, and managed.
+    held = json.loads(cli("orphans", "--stack-state", "-", "-o", "json", stdin=state(umbrella)).stdout)
+    assert held["gone"] == [umbrella] and held["terminated"][0]["managed"] is True
 
 
 def test_orphans_of_several_stacks(cli: Command, tmp_path: pytest.TempPathFactory) -> None:
@@ -223,10 +237,19 @@ def test_import_code_python_declares_what_exists(cli: Command) -> None:
     program = run.stdout
     compile(program, "import.py", "exec")
     assert program.count("DistributorOrganization(\n") == 3  # not the managed one, nor the terminated one
-    assert cli.ids["Acme SA"] not in program and cli.ids["[bold]Umbrella[/bold]"] not in program
+    assert f'adopt_id="{cli.ids["Acme SA"]}"' not in program
+    assert cli.ids["[bold]Umbrella[/bold]"] not in program
     assert program.count('    deletion_policy="retain",\n') == 3
     assert f'adopt_id="{cli.ids["Hooli AG"]}"' in program
     assert '"acme-001",\n' in program  # the resource name comes from the client id
+    # Hooli AG shares Acme's client id; Acme is managed: Hooli is declared without it.
+    assert '    # client_id="acme-001",\n' in program and '    client_id="acme-001",\n' not in program
+    assert (
+        f"warning: client id 'acme-001' is shared by 2 live organizations "
+        f"({cli.ids['Acme SA']}, {cli.ids['Hooli AG']})"
+        in run.stderr
+        or f"({cli.ids['Hooli AG']}, {cli.ids['Acme SA']})" in run.stderr
+    )
     assert 'status="suspended"' in program  # Globex stays suspended
     assert "live status: created" in program
     assert f"note: organization {cli.ids['Hooli AG']} is 'created'" in run.stderr
@@ -245,6 +268,11 @@ def test_import_code_yaml_is_a_customers_file(cli: Command, tmp_path: pytest.Tem
         assert customer.inputs["deletion_policy"] == "retain"
     assert customers["globex-001"].inputs["billing_address"]["city"] == "München"
     assert customers["globex-001"].inputs["status"] == "suspended"
+    # Shared by two: declared for neither, so that the program previews.
+    assert (
+        "client_id" not in customers["acme-001"].inputs and "client_id" not in customers["acme-001-2"].inputs
+    )
+    assert customers["globex-001"].inputs["client_id"] == "globex-001"
 
 
 def test_missing_credentials(cli: Command) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import time
 from collections import Counter
@@ -27,7 +26,7 @@ from pulumi import automation as auto
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor.simulator import Credential, RunningSimulator, SimulatorConfig, run_simulator
 
-from ..engine import LocalProject
+from ..engine import LocalProject, kill_tree
 
 KEY, SECRET = "EXOreliability000000000001", "reliability-secret"
 PROGRAM = Path(__file__).with_name("program.py")
@@ -253,7 +252,7 @@ def crash(workdir: Path, *, count: int = 6, max_runs: int = 3) -> Outcome:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("pulumi up ended, or made no create, before it could be killed")
             time.sleep(0.05)
-        os.killpg(process.pid, signal.SIGKILL)
+        kill_tree(process.pid)
         process.wait()
     # The API comes back at the same endpoint (the key's fingerprint covers the endpoint).
     healthy = SimulatorConfig(credentials=(Credential(KEY, SECRET),), db_path=str(db))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from pulumi import automation as auto
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
+from ..engine import kill_tree
 from .conftest import KEY, SECRET, Stack, changes, make_stack, org_spec, resources
 
 
@@ -148,7 +148,7 @@ def _kill_mid_up(stack: Stack, sim: Any) -> None:
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("pulumi up ended, or made no create, before it could be killed")
         time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
+    kill_tree(process.pid)
     process.wait()
 
 
@@ -160,8 +160,6 @@ def test_after_crashes_renames_and_removals_nothing_runs_unmanaged_unless_retain
     credentials = (Credential(KEY, SECRET),)
     slow = SimulatorConfig(credentials=credentials, db_path=str(db), latency_ms=1500)
     declared = _fleet()
-    #: Ids the program explicitly leaves running when removed.
-    retained: set[str] = set()
     with run_simulator(slow) as sim:
         port = httpx.URL(sim.url).port or 0
         stack, workspace = make_stack(sim, tmp_path, "mix", credentials_in="config")
@@ -180,6 +178,10 @@ def test_after_crashes_renames_and_removals_nothing_runs_unmanaged_unless_retain
             # the provider recovers each organization it can prove its own. The engine stops at a
             # refused one: each run names the next, with the exact line that adopts it.
             refused: dict[str, str] = {}
+            # Each resource's client id: declared, or its default one (which is no proof either).
+            client_ids = {
+                name: spec.get("client_id") or f"pulumi:e2e/mix/{name}" for name, spec in declared.items()
+            }
             for _ in range(len(declared) + 1):
                 try:
                     stack.up()
@@ -188,30 +190,29 @@ def test_after_crashes_renames_and_removals_nothing_runs_unmanaged_unless_retain
                 else:
                     break
                 named = {
-                    name: in_flight[str(spec.get("client_id"))]
-                    for name, spec in declared.items()
-                    if f'adopt_id="{in_flight.get(str(spec.get("client_id")))}"' in failure
+                    name: in_flight[client_id]
+                    for name, client_id in client_ids.items()
+                    if client_id in in_flight and f'adopt_id="{in_flight[client_id]}"' in failure
                 }
                 assert named, failure
-                # Refused only without proof: a declared client id, on a runner that never sent it.
+                # Refused only without proof: on a runner whose journal never saw the creates.
                 assert runner == "fresh-runner", failure
-                assert all(declared[name].get("client_id") for name in named)
                 for name, org_id in named.items():
                     # The line the refusal names; the first one adopted also says "purge" explicitly.
                     if not refused:
                         declared[name] = {**declared[name], "adopt_id": org_id, "deletion_policy": "purge"}
                     else:
                         declared[name] = {**declared[name], "adopt_id": org_id}
-                        retained.add(org_id)
                     refused[name] = org_id
                 stack.set_orgs(declared)
             else:
                 pytest.fail("the fleet never converged")
             if runner == "fresh-runner":
+                # Every organization in flight, whatever its client id, taken over explicitly.
                 assert refused == {
-                    name: in_flight[spec["client_id"]]
-                    for name, spec in _fleet().items()
-                    if spec.get("client_id") in in_flight
+                    name: in_flight[client_id]
+                    for name, client_id in client_ids.items()
+                    if client_id in in_flight
                 }
             assert changes(stack.preview().change_summary) == {"same": 7}
             names = {name: r["id"] for name, r in ours(stack).items()}
@@ -223,7 +224,6 @@ def test_after_crashes_renames_and_removals_nothing_runs_unmanaged_unless_retain
             stack.up()
             declared["cust-1"] = {k: v for k, v in declared["cust-1"].items() if k != "deletion_policy"}
             declared["cust-3"] = {**declared["cust-3"], "deletion_policy": "retain"}
-            retained.add(names["cust-3"])
             declared["renamed-2"] = {**declared.pop("cust-2"), "aliases": ["cust-2"]}
             stack.set_orgs(declared)
             stack.up()
@@ -234,7 +234,14 @@ def test_after_crashes_renames_and_removals_nothing_runs_unmanaged_unless_retain
             stack.set_orgs({**{k: v for k, v in declared.items() if k != "cust-0"}, "renamed-0": renamed_0})
             with pytest.raises(auto.CommandError, match="aliases"):
                 stack.preview()
-            # Every customer removed: only what the program retained stays running.
+            # Every customer removed: only what the program retained stays running, by its declared
+            # deletion_policy or an adoption's default.
+            by_name = {name: r["id"] for name, r in ours(stack).items()}
+            retained = {
+                by_name[name]
+                for name, spec in declared.items()
+                if spec.get("deletion_policy", "retain" if spec.get("adopt_id") else "purge") == "retain"
+            }
             stack.set_orgs({})
             stack.up()
             left = {str(o.id) for o in api.list_organizations() if o.status.value != "terminated"}

@@ -1,10 +1,13 @@
 """`exo-distributor import-code` prints a program that adopts the live fleet in one `pulumi up`,
-and `exo-distributor orphans` reads the state `pulumi stack export` really writes."""
+and `exo-distributor orphans` reads the state `pulumi stack export` really writes. Whatever the
+fleet's names and client ids, both of its outputs load and preview."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,13 +17,21 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
-from pulumi_exo_distributor import BillingAddress, OrganizationInput, OrganizationStatus, PartnerClient
+from pulumi_exo_distributor import (
+    BillingAddress,
+    OrganizationInput,
+    OrganizationStatus,
+    PartnerClient,
+    load_customers,
+)
+from pulumi_exo_distributor._resource import default_client_id
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
 from .conftest import ADDRESS, Stack, make_stack
 
 KEY, SECRET = "EXOimportcode0000000000001", "import-code-secret"
 COMMAND = Path(sys.executable).with_name("exo-distributor")
+FLEET_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fleet"
 
 
 @pytest.fixture
@@ -41,6 +52,10 @@ def fleet_stack(pulumi_cli: str, tmp_path: Path) -> Iterator[tuple[Stack, Partne
 
 
 def command(stack: Stack, *args: str, stdin: str | None = None) -> str:
+    return run_command(stack, *args, stdin=stdin).stdout
+
+
+def run_command(stack: Stack, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [str(COMMAND), *args],
         input=stdin,
@@ -54,7 +69,7 @@ def command(stack: Stack, *args: str, stdin: str | None = None) -> str:
         text=True,
         check=True,
     )
-    return done.stdout
+    return done
 
 
 def seed(api: PartnerClient) -> dict[str, str]:
@@ -104,8 +119,71 @@ def test_import_code_adopts_the_fleet_in_one_up(fleet_stack: tuple[Stack, Partne
     # The real export format: nothing is left unmanaged.
     exported = json.dumps({"version": 3, "deployment": export})
     found = json.loads(command(stack, "orphans", "--stack-state", "-", "-o", "json", stdin=exported))
-    assert found == {"unmanaged": [], "duplicate_client_ids": {}, "gone": []}
+    assert found == {"unmanaged": [], "duplicate_client_ids": {}, "gone": [], "terminated": []}
     assert (
         command(stack, "import-code", "--stack-state", "-", stdin=exported).count("DistributorOrganization(")
         == 0
     )
+
+
+def seed_awkward(api: PartnerClient) -> dict[str, str]:
+    """Organizations whose names and client ids make poor keys: the long client id another stack
+    derived, unicode, a script with no ASCII letters, and one client id shared by two."""
+    ids = {}
+    for name, client_id in (
+        ("Société Générale des Eaux", "pulumi:fleet/prod/société"),
+        ("Long Name SA", default_client_id("fleet", "prod", "customer-with-a-long-resource-name-" * 6)),
+        ("Zürcher Käserei AG", None),
+        ("株式会社テスト", None),
+        ("Twin One SA", "twin-001"),
+        ("Twin Two SA", "twin-001"),
+    ):
+        org = api.create_organization(
+            OrganizationInput(
+                display_name=name,
+                owner_email="ops@customer.example",
+                billing_address=BillingAddress.model_validate({**ADDRESS, "name": name}),
+                client_id=client_id,
+            )
+        )
+        api.activate_organization(org.id)
+        ids[name] = str(org.id)
+    return ids
+
+
+def test_import_code_of_an_awkward_fleet_loads_and_previews(fleet_stack: tuple[Stack, PartnerClient]) -> None:
+    stack, api = fleet_stack
+    ids = seed_awkward(api)
+    work = Path(stack.stack.workspace.work_dir)
+
+    # The customers file: load_customers takes every entry, under keys kept to its rules.
+    generated = run_command(stack, "import-code", "--format", "yaml")
+    assert "warning: client id 'twin-001' is shared by 2 live organizations" in generated.stderr
+    shutil.copy(FLEET_EXAMPLE / "__main__.py", work / "__main__.py")
+    (work / "customers.yaml").write_text(generated.stdout, encoding="utf-8")
+    customers = {
+        customer.inputs["adopt_id"]: customer for customer in load_customers(work / "customers.yaml")
+    }
+    assert set(customers) == set(ids.values())
+    keys = {name: customers[org_id].name for name, org_id in ids.items()}
+    assert keys["Société Générale des Eaux"] == "societe"
+    assert keys["Zürcher Käserei AG"] == "zurcher-kaserei-ag"
+    assert keys["株式会社テスト"] == f"org-{ids['株式会社テスト'][:8]}"
+    assert len(keys["Long Name SA"]) <= 60 and keys["Long Name SA"].startswith(
+        "customer-with-a-long-resource"
+    )
+    assert {keys["Twin One SA"], keys["Twin Two SA"]} == {"twin-001", "twin-001-2"}
+    assert customers[ids["Long Name SA"]].inputs["display_name"] == "Long Name SA"
+    assert not any("client_id" in customers[ids[twin]].inputs for twin in ("Twin One SA", "Twin Two SA"))
+
+    preview = stack.preview()
+    assert preview.change_summary == {"create": len(ids) + 1}  # the stack and every organization
+
+    # The program: the same names, and it previews too.
+    program = command(stack, "import-code")
+    (work / "__main__.py").write_text(program, encoding="utf-8")
+    (work / "customers.yaml").unlink()
+    names = re.findall(r'^DistributorOrganization\(\n    "([^"]+)",$', program, flags=re.MULTILINE)
+    assert sorted(names) == sorted(keys.values())
+    preview = stack.preview()
+    assert preview.change_summary == {"create": len(ids) + 1}

@@ -1,7 +1,9 @@
 """The example CI workflows pass actionlint (with shellcheck on their scripts), and actionlint really
 checks them: a misspelt input or context is caught. `make test` and `make lint` ensure actionlint.
 They also do what docs/ci.md says: previews and ups with --refresh, the preview's JSON kept, one
-review comment updated in place, a gate on the review's exit code, a drift check."""
+review comment updated in place, a gate on the review's exit code, a drift check. The package's
+release workflow passes actionlint too, publishes only what it tested, and its changelog step finds
+a version's section (docs/releases.md)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -21,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FLEET = ROOT / "examples/fleet/.github/workflows/pulumi.yml"
 SHARDS = ROOT / "examples/shards/.github/workflows/pulumi.yml"
 WORKFLOWS = [FLEET, SHARDS]
+RELEASE = ROOT / "examples/release/.github/workflows/release.yml"
 
 
 def name(path: Path) -> str:
@@ -191,5 +195,110 @@ def test_make_lint_checks_every_example_workflow() -> None:
     makefile = (ROOT / "Makefile").read_text()
     listed = re.search(r"^WORKFLOWS := (.*)$", makefile, re.MULTILINE)
     assert listed is not None
-    assert sorted(listed.group(1).split()) == sorted(str(path.relative_to(ROOT)) for path in WORKFLOWS)
-    assert sorted(WORKFLOWS) == sorted(ROOT.glob("examples/*/.github/workflows/*.yml"))
+    every = [*WORKFLOWS, RELEASE]
+    assert sorted(listed.group(1).split()) == sorted(str(path.relative_to(ROOT)) for path in every)
+    assert sorted(every) == sorted(ROOT.glob("examples/*/.github/workflows/*.yml"))
+
+
+# -- the release workflow ---------------------------------------------------------------------------
+
+
+def test_the_release_workflow_is_clean(actionlint: str) -> None:
+    done = lint(actionlint, RELEASE)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def release() -> dict[Any, Any]:
+    loaded = yaml.safe_load(RELEASE.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def step(job: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = (one for one in job["steps"] if one.get("name") == name)
+    return found  # type: ignore[no-any-return]
+
+
+def test_the_release_runs_on_version_tags_only() -> None:
+    workflow = release()
+    assert workflow[True] == {"push": {"tags": ["v*"]}}  # YAML 1.1 reads the key `on` as true
+    assert workflow["permissions"] == {"contents": "read"}
+
+
+def test_the_release_publishes_what_it_built_once_and_tested() -> None:
+    jobs = release()["jobs"]
+    assert (
+        "make dist"
+        in step(jobs["build"], "Build the sdist and the wheel, and check them as PyPI will")["run"]
+    )
+    assert jobs["build"]["steps"][0]["with"]["fetch-depth"] == 0  # the tags the version comes from
+    assert jobs["test"]["needs"] == "build"
+    assert set(jobs["publish"]["needs"]) == {"build", "test"}
+    assert set(jobs["github-release"]["needs"]) == {"build", "publish"}
+    # No job but build runs a build: the others take its artifact.
+    for later in ("test", "publish", "github-release"):
+        assert "make dist" not in str(jobs[later]) and "python -m build" not in str(jobs[later])
+        assert any(
+            one.get("uses", "").startswith("actions/download-artifact@") for one in jobs[later]["steps"]
+        )
+
+
+def test_the_release_publishes_with_trusted_publishing() -> None:
+    publish = release()["jobs"]["publish"]
+    assert publish["permissions"] == {"id-token": "write"}
+    assert publish["environment"]["name"] == "pypi"
+    (upload,) = (one for one in publish["steps"] if "gh-action-pypi-publish" in one.get("uses", ""))
+    assert upload["uses"].startswith("pypa/gh-action-pypi-publish@")
+    assert "with" not in upload  # no password, no token: the OIDC token proves who publishes
+    assert "secrets." not in RELEASE.read_text(encoding="utf-8")
+
+
+def test_the_release_tests_every_python_the_package_claims() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    claimed = re.findall(r'"Programming Language :: Python :: (3\.[0-9]+)"', pyproject)
+    assert release()["jobs"]["test"]["strategy"]["matrix"]["python"] == claimed
+    requires = re.search(r'^requires-python = ">=(3\.[0-9]+)"$', pyproject, flags=re.MULTILINE)
+    assert requires and claimed[0] == requires.group(1)
+
+
+def test_the_release_smoke_test_uses_the_pinned_pulumi() -> None:
+    pinned = re.search(r"^pulumi==(\S+)$", (ROOT / "constraints.txt").read_text(), flags=re.MULTILINE)
+    assert pinned and release()["env"]["PULUMI_VERSION"] == pinned.group(1)
+
+
+def notes(tmp_path: Path, version: str, changelog: str) -> subprocess.CompletedProcess[str]:
+    """The build job's changelog step, run as the runner runs it."""
+    (tmp_path / "CHANGELOG.md").write_text(changelog, encoding="utf-8")
+    script = step(release()["jobs"]["build"], "The changelog's section of this version")["run"]
+    return subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", script],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "VERSION": version},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_release_notes_are_the_changelogs_section(tmp_path: Path) -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    done = notes(tmp_path, "0.1.0", changelog)
+    assert done.returncode == 0, done.stdout + done.stderr
+    expected = changelog.split("\n## [0.1.0] - ", 1)[1].split("\n", 1)[1].split("[Unreleased]: ", 1)[0]
+    assert (tmp_path / "release-notes.md").read_text(encoding="utf-8") == expected
+    assert "### Added" in expected and "[0.1.0]:" not in expected
+
+
+def test_the_release_notes_stop_at_the_next_version(tmp_path: Path) -> None:
+    changelog = (
+        "# Changelog\n\n## [Unreleased]\n\n- next\n\n"
+        "## [1.2.0] - 2027-01-02\n\n- this\n\n## [1.1.0] - 2026-12-01\n\n- before\n"
+    )
+    assert notes(tmp_path, "1.2.0", changelog).returncode == 0
+    assert (tmp_path / "release-notes.md").read_text(encoding="utf-8") == "\n- this\n\n"
+
+
+def test_a_release_without_a_changelog_section_fails(tmp_path: Path) -> None:
+    done = notes(tmp_path, "9.9.9", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"))
+    assert done.returncode == 1
+    assert "CHANGELOG.md has no section" in done.stdout

@@ -15,10 +15,9 @@ from pulumi_exo_distributor import (
     DistributorOrganizationProvider,
     PartnerClient,
 )
-from pulumi_exo_distributor._inputs import INPUT_FIELDS
 
 from .conftest import OTHER_KEY, OTHER_SECRET, configured
-from .test_organization import ADDRESS, _own_client_id, calls_during, checked, news
+from .test_organization import ADDRESS, _own_client_id, calls_during, checked, news, rechecked
 
 __all__ = ["_own_client_id"]  # each test declares its own client id
 
@@ -149,10 +148,19 @@ def test_adopting_an_organization_another_resource_manages_is_refused(
 # -- create: exactly once -------------------------------------------------------------------
 
 
+def lose_the_answer(provider: DistributorOrganizationProvider, inputs: dict[str, Any]) -> None:
+    """As if the create's answer had been lost: its journal entry stays."""
+    from pulumi_exo_distributor._journal import CreateJournal
+
+    CreateJournal.default().begin(provider.key_fingerprint, inputs["client_id"], inputs["default_client_id"])
+
+
 def test_create_takes_over_the_organization_an_earlier_attempt_made(
     provider: DistributorOrganizationProvider, simulator: Any
 ) -> None:
-    first = provider.create(checked(provider))
+    inputs = checked(provider)
+    first = provider.create(inputs)
+    lose_the_answer(provider, inputs)
     # A new provider process (the next `pulumi up` after a crash) declares the same organization.
     again = configured(simulator.url)
     holder: dict[str, Any] = {}
@@ -164,7 +172,9 @@ def test_create_takes_over_the_organization_an_earlier_attempt_made(
 def test_create_refuses_a_live_organization_declared_otherwise(
     provider: DistributorOrganizationProvider, simulator: Any
 ) -> None:
-    provider.create(checked(provider))
+    inputs = checked(provider)
+    provider.create(inputs)
+    lose_the_answer(provider, inputs)
     again = configured(simulator.url)
     with pytest.raises(
         DistributorOrganizationError, match=r"already has client id .*Bern.*Nothing was created"
@@ -319,9 +329,9 @@ def test_adopting_an_id_no_organization_has_names_the_id_and_key(
 
 def test_a_too_large_request_is_not_told_to_retry_later() -> None:
     from pulumi_exo_distributor import InvalidRequestError
-    from pulumi_exo_distributor._provider import _user_error
+    from pulumi_exo_distributor._explain import resource_error
 
-    error = _user_error(
+    error = resource_error(
         "create",
         InvalidRequestError("create-distributor-organization", 413, "request body too large"),
         organization=None,
@@ -397,19 +407,18 @@ def test_an_organization_this_resource_sent_a_create_for_is_its_own(
     assert recovered.id == str(lost.id)
     assert recovered.outs is not None
     assert recovered.outs["deletion_policy"] == "purge"
-    # The entry stays until an operation sees the organization in the state (a refresh, a preview).
-    assert CreateJournal.default().holds(provider.key_fingerprint, client_id, owner)
-    provider.diff(recovered.id, recovered.outs, news())
+    # Recovered, the organization is recorded now: the entry proves nothing any more.
     assert not CreateJournal.default().holds(provider.key_fingerprint, client_id, owner)
 
 
-def test_the_default_client_id_is_proof_without_a_journal(
+def test_the_default_client_id_alone_is_no_proof(
     simulator: Any, api: PartnerClient, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pulumi_exo_distributor import BillingAddress, OrganizationInput
 
-    # A fresh CI runner after a crash: no journal, and an organization with the resource's own
-    # default client id, which names project, stack and resource: nobody else sends it.
+    # An organization with the resource's default client id, and no journal of its create: a
+    # fresh CI runner after a crash, or another stack that once had this stack's name. Refused,
+    # naming the line that adopts it: nothing decided here.
     owner = identity(f"crashed-{uuid.uuid4().hex[:8]}")
     lost = api.create_organization(
         OrganizationInput(
@@ -421,13 +430,13 @@ def test_the_default_client_id_is_proof_without_a_journal(
     )
     monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "fresh-runner"))
     fresh = configured(simulator.url)
-    inputs = checked(fresh, client_id=None, default_client_id=owner)
-    assert inputs["client_id"] == owner
-    calls: dict[str, int] = {}
-    holder: dict[str, Any] = {}
-    calls = calls_during(simulator, lambda: holder.update(result=fresh.create(inputs)))
-    assert holder["result"].id == str(lost.id)
-    assert holder["result"].outs["deletion_policy"] == "purge"  # the program's, as for a create
+    refused = fresh.check({}, news(client_id=None, default_client_id=owner))
+    assert refused.inputs["client_id"] == owner
+    assert [failure.property for failure in refused.failures] == ["client_id"]
+    assert f'adopt_id="{lost.id}"' in refused.failures[0].reason
+    calls = calls_during(
+        simulator, lambda: pytest.raises(DistributorOrganizationError, fresh.create, refused.inputs)
+    )
     assert "create-distributor-organization" not in calls
 
 
@@ -454,14 +463,6 @@ def test_the_deletion_policy_is_the_programs_and_a_removed_one_is_a_change(
     assert kept.outs is not None and kept.outs["deletion_policy"] == "retain"
     assert adopter.diff(adopted.id, kept.outs, later).changes is True
     assert adopter.diff(adopted.id, kept.outs, retain).changes is False
-
-
-def rechecked(provider: DistributorOrganizationProvider, olds: Any, **overrides: Any) -> dict[str, Any]:
-    """The inputs check gives an existing resource (``olds``: its recorded inputs)."""
-    inputs = {key: olds[key] for key in INPUT_FIELDS if olds.get(key) is not None}
-    result = provider.check(inputs, news(**overrides))
-    assert [failure.reason for failure in result.failures] == []
-    return result.inputs
 
 
 def configured_like(provider: DistributorOrganizationProvider) -> DistributorOrganizationProvider:
@@ -552,7 +553,9 @@ def test_a_state_written_by_a_newer_version_is_refused_by_an_older_one(
     attempts: dict[str, Callable[[], object]] = {
         "read": lambda: provider.read(result.id, newer),
         "diff": lambda: provider.diff(result.id, newer, news()),
-        "update": lambda: provider.update(result.id, newer, {**checked(provider), "status": "suspended"}),
+        "update": lambda: provider.update(
+            result.id, newer, {**rechecked(provider, result.outs), "status": "suspended"}
+        ),
         "delete": lambda: provider.delete(result.id, newer),
     }
     for attempt in attempts.values():

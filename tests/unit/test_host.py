@@ -24,6 +24,20 @@ def test_a_call_lifts_the_cap_of_the_pool_that_runs_it() -> None:
         assert sorted(call.result() for call in calls) == list(range(16))
 
 
+def test_the_pool_grows_to_the_calls_in_flight_whatever_its_idle_count_says() -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        idle = pool._idle_semaphore
+        assert pool.submit(lift_worker_cap, 16).result() == 16
+        # CPython's pool starts a thread for a call only when its count of idle permits is zero.
+        # Permits that outnumber the idle threads (as the host's pool was seen to hold, staying at
+        # 5 workers under 8 calls) would let 8 calls that wait for one another share 5 threads.
+        for _ in range(4):
+            idle.release()
+        barrier = threading.Barrier(8, timeout=10)
+        calls = [pool.submit(barrier.wait) for _ in range(8)]
+        assert sorted(call.result() for call in calls) == list(range(8))
+
+
 def test_it_never_lowers_the_cap() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert pool.submit(lift_worker_cap, 2).result() == 4

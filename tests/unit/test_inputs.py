@@ -300,6 +300,27 @@ def test_has_unknown_looks_into_mappings() -> None:
     assert not has_unknown(None)
 
 
+def test_the_sentinel_is_the_engines_and_the_model_imports_no_pulumi() -> None:
+    import subprocess
+    import sys
+
+    from pulumi.runtime.rpc import UNKNOWN as ENGINES
+
+    assert UNKNOWN == ENGINES
+
+    class Unknown:  # same name, another module: not the SDK's
+        pass
+
+    assert not has_unknown(Unknown())
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, pulumi_exo_distributor._inputs; print('pulumi' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "False"
+
+
 def test_fold_ignores_case_and_runs_of_white_space_only() -> None:
     assert fold("  Rue  du\tLAC ") == fold("rue du lac")
     assert fold("Rue du Lac") != fold("Rue du Lac 1")

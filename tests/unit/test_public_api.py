@@ -46,6 +46,7 @@ EXPECTED = [
     "UsageLineInfo",
     "UsageStatement",
     "UsageStatementInfo",
+    "__version__",
     "get_fleet_usage",
     "get_organization",
     "get_organization_usage",
@@ -68,7 +69,17 @@ def test_all_is_the_public_api() -> None:
     assert package.__all__ == EXPECTED
     # Some names load on first use: every one resolves, and nothing else is public.
     assert all(getattr(package, name) is not None for name in EXPECTED)
-    assert public_names(package) == set(EXPECTED)
+    assert public_names(package) == set(EXPECTED) - {"__version__"}
+
+
+def test_the_version_is_the_installed_distributions() -> None:
+    # What `exo-distributor --version` prints (click reads the same metadata), from git at build time.
+    from importlib.metadata import version
+
+    from packaging.version import Version
+
+    assert package.__version__ == version("pulumi-exo-distributor")
+    assert Version(package.__version__) > Version("0")
 
 
 def test_simulator_all_is_complete() -> None:

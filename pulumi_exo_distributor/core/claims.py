@@ -1,0 +1,58 @@
+"""Which resource of one deployment declares which organization and which client id.
+
+A deployment (one provider process) sees each resource's declarations as the engine checks and
+diffs them. Two resources declaring one client id, or managing one organization, would let the
+removal of either terminate the customer under the other: the first claim wins and the second
+is named. A resource is named by its identity, its default client id
+(``pulumi:<project>/<stack>/<name>``).
+"""
+
+from __future__ import annotations
+
+import threading
+
+__all__ = ["Claims", "resource_label"]
+
+
+def resource_label(identity: str | None) -> str:
+    """A resource's name, for a message (``identity`` ends with it)."""
+    return repr(identity.rsplit("/", 1)[-1]) if identity else "another resource"
+
+
+class Claims:
+    """The claims of one deployment; safe to use from the engine's parallel calls."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._organizations: dict[str, str] = {}  # organization id (lower case) -> identity
+        self._client_ids: dict[str, str] = {}  # client id -> identity
+        self._replacing: dict[str, str] = {}  # identity -> id of the organization it replaces
+
+    def client_id(self, client_id: str, identity: str) -> str | None:
+        """Record that ``identity`` declares ``client_id``; return the other resource that already does."""
+        with self._lock:
+            other = self._client_ids.setdefault(client_id, identity)
+        return other if other != identity else None
+
+    def organization(self, org_id: str, identity: str | None) -> str | None:
+        """Record that ``identity`` manages ``org_id``; return the other resource that already does."""
+        if identity is None:
+            return None
+        with self._lock:
+            other = self._organizations.setdefault(org_id.lower(), identity)
+        return other if other != identity else None
+
+    def manager(self, org_id: str) -> str | None:
+        """The resource that manages ``org_id`` in this deployment, if one said so."""
+        with self._lock:
+            return self._organizations.get(org_id.lower())
+
+    def replaces(self, identity: str, org_id: str) -> None:
+        """``identity`` is being replaced: its new organization must not be confused with ``org_id``."""
+        with self._lock:
+            self._replacing[identity] = org_id
+
+    def replaced_by(self, identity: str | None) -> str | None:
+        """The organization that ``identity``'s new one replaces, if any."""
+        with self._lock:
+            return self._replacing.get(identity or "")
