@@ -6,7 +6,8 @@ STAMP  := $(VENV)/.installed
 # Test workers: the end-to-end tests spend most of their time waiting on the engine.
 WORKERS ?= 2
 
-.PHONY: setup pulumi actionlint test test-fast lint docs dist demo reliability bench bench-5000 shards-bench clean
+.PHONY: setup pulumi actionlint test test-fast lint docs dist demo reliability bench bench-5000 shards-bench \
+	billing-chart bench-usage clean
 
 setup: $(STAMP)
 
@@ -106,6 +107,24 @@ SHARDS_BENCH_ARGS ?= --customers 400 --shards 4 --latency-ms 20
 shards-bench: setup
 	@$(ENSURE_PULUMI) && \
 	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) examples/shards/bench.py $(SHARDS_BENCH_ARGS)
+
+# The billing extra (matplotlib) for `usage --chart`: installed by these targets only.
+BILLING_STAMP := $(VENV)/.billing-installed
+$(BILLING_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[billing]'
+	@touch $(BILLING_STAMP)
+
+# A year of billing on the simulator (20 customers): the line-level export into bench-out/billing/,
+# and the charts of docs/guides/billing.md into docs/img/ (scripts/billing_demo.py).
+billing-chart: $(BILLING_STAMP)
+	$(PY) scripts/billing_demo.py
+
+# `usage --all` over 1,000 organizations x 12 months against the simulator with 20 ms of latency:
+# cold, cached, resumed after a kill; its figures go into the section usage-fleet of
+# docs/benchmarks.md. BENCH_USAGE_ARGS="--organizations 200 --months 6" for a smaller run.
+BENCH_USAGE_ARGS ?=
+bench-usage: setup
+	$(PY) scripts/bench_usage.py $(BENCH_USAGE_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DIST_VENV) .pytest_cache .mypy_cache .ruff_cache dist site

@@ -1,9 +1,9 @@
 """Exoscale distributor organizations as infrastructure code, with Pulumi.
 
-``DistributorOrganization`` is the Pulumi resource; ``get_organization``, ``list_organizations``
-and ``get_organization_usage`` the read-only functions for programs; ``load_customers`` reads a
-fleet's customers file, which ``shard_customers`` splits over several stacks; ``PartnerClient``
-is the typed client of the Exoscale Partner API they stand on.
+``DistributorOrganization`` is the Pulumi resource; ``get_organization``, ``list_organizations``,
+``get_organization_usage`` and ``get_fleet_usage`` the read-only functions for programs;
+``load_customers`` reads a fleet's customers file, which ``shard_customers`` splits over several
+stacks; ``PartnerClient`` is the typed client of the Exoscale Partner API they stand on.
 
 Every name but the errors loads on first use (module ``__getattr__``): a program pays for the
 resource alone, the provider host for the provider alone, and neither for the client, its HTTP
@@ -32,12 +32,20 @@ from ._errors import (
 )
 
 if _typing.TYPE_CHECKING:
+    from ._billing import (
+        FleetCurrencyTotalInfo,
+        FleetUsageInfo,
+        FleetUsageLineInfo,
+        FleetUsageMismatchInfo,
+        FleetUsageTotalInfo,
+    )
     from ._client import PartnerClient, RetryPolicy
     from ._config import Credentials
     from ._data import BillingAddressInfo, OrganizationInfo, UsageLineInfo, UsageStatementInfo
     from ._fleet import Customer, CustomerFileError, load_customers
     from ._functions import (
         DistributorFunctionError,
+        get_fleet_usage,
         get_organization,
         get_organization_usage,
         list_organizations,
@@ -58,6 +66,11 @@ if _typing.TYPE_CHECKING:
     __version__: str
 
 _LAZY = {
+    "FleetCurrencyTotalInfo": "._billing",
+    "FleetUsageInfo": "._billing",
+    "FleetUsageLineInfo": "._billing",
+    "FleetUsageTotalInfo": "._billing",
+    "FleetUsageMismatchInfo": "._billing",
     "BillingAddressInfo": "._data",
     "OrganizationInfo": "._data",
     "UsageLineInfo": "._data",
@@ -66,6 +79,7 @@ _LAZY = {
     "CustomerFileError": "._fleet",
     "load_customers": "._fleet",
     "DistributorFunctionError": "._functions",
+    "get_fleet_usage": "._functions",
     "get_organization": "._functions",
     "get_organization_usage": "._functions",
     "list_organizations": "._functions",
@@ -124,6 +138,11 @@ __all__ = [
     "DistributorOrganizationError",
     "DistributorOrganizationProvider",
     "ExoDistributorError",
+    "FleetCurrencyTotalInfo",
+    "FleetUsageInfo",
+    "FleetUsageLineInfo",
+    "FleetUsageMismatchInfo",
+    "FleetUsageTotalInfo",
     "InvalidArgumentError",
     "InvalidRequestError",
     "NotFoundError",
@@ -143,6 +162,7 @@ __all__ = [
     "UsageStatement",
     "UsageStatementInfo",
     "__version__",
+    "get_fleet_usage",
     "get_organization",
     "get_organization_usage",
     "list_organizations",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar
 from uuid import UUID
@@ -159,6 +161,8 @@ class PartnerClient:
     ) -> None:
         creds = credentials or Credentials.resolve(key, secret, endpoint)
         self.endpoint = creds.endpoint
+        #: Names the endpoint and key without showing the key (a cache of usage is kept per key).
+        self.key_fingerprint = creds.key_fingerprint
         self.retry = retry or RetryPolicy()
         self._throttle = Throttle()
         self._http = httpx.Client(
@@ -245,7 +249,7 @@ class PartnerClient:
             _org_path(organization_id) + "/usage",
             params={"period": period} if period is not None else None,
         )
-        body = _json(operation, response)
+        body = _json(operation, response, exact=True)
         if not isinstance(body, list):
             raise ServerError(operation, response.status_code, "expected a JSON list of usage statements")
         return [_parse(UsageStatement, operation, item) for item in body]
@@ -332,8 +336,12 @@ def _org_path(organization_id: UUID | str) -> str:
         raise InvalidArgumentError(f"organization id {str(organization_id)!r} is not a UUID") from None
 
 
-def _json(operation: str, response: httpx.Response) -> Any:
+def _json(operation: str, response: httpx.Response, *, exact: bool = False) -> Any:
     try:
+        if exact:
+            # Amounts as the API wrote them: read as a float, 12345678901234567.89 would come
+            # back as 12345678901234568.
+            return json.loads(response.content, parse_float=Decimal)
         return response.json()
     except ValueError:
         raise ServerError(operation, response.status_code, "the answer is not JSON") from None

@@ -1,4 +1,5 @@
-"""Read-only functions for Pulumi programs: one organization, all of them, an organization's usage.
+"""Read-only functions for Pulumi programs: one organization, all of them, an organization's usage,
+the usage of the whole fleet over months.
 
 They call the Partner API from the program itself, in `pulumi preview` as in `pulumi up`, with
 the configuration the resource uses (stack config ``exo-distributor:key``, ``exo-distributor:secret``
@@ -15,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import threading
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import pulumi
 
@@ -31,11 +32,13 @@ from ._errors import ExoDistributorError
 from ._explain import detail, environment_help, hint
 
 if TYPE_CHECKING:
+    from ._billing import FleetUsageInfo
     from ._client import PartnerClient
     from ._config import Credentials
 
 __all__ = [
     "DistributorFunctionError",
+    "get_fleet_usage",
     "get_organization",
     "get_organization_usage",
     "list_organizations",
@@ -45,8 +48,9 @@ _T = TypeVar("_T")
 
 
 class DistributorFunctionError(ExoDistributorError, pulumi.RunError):
-    """What a program sees when ``get_organization``, ``list_organizations`` or
-    ``get_organization_usage`` fails: what, on which organization, what the server said, what to do.
+    """What a program sees when ``get_organization``, ``list_organizations``,
+    ``get_organization_usage`` or ``get_fleet_usage`` fails: what, on which organization, what the
+    server said, what to do.
 
     It is a ``pulumi.RunError``, so `pulumi up` shows its message without a Python traceback.
     """
@@ -121,6 +125,8 @@ async def _call(action: str, fn: Callable[[PartnerClient], _T]) -> _T:
     def run() -> _T:
         try:
             return fn(_client(credentials))
+        except DistributorFunctionError:
+            raise  # worded for the program already
         except ExoDistributorError as exc:
             message = f"{detail(exc)}\n  hint: {hint(exc, credentials_help=_credentials_help())}"
             raise failure(message) from None
@@ -199,3 +205,90 @@ def get_organization_usage(
         )
 
     return pulumi.Output.all(organization_id, period).apply(read)
+
+
+#: How many statements ``get_fleet_usage`` reads at once (the client's throttle slows them down
+#: together if the API answers 429).
+FLEET_USAGE_PARALLEL = 4
+
+
+def get_fleet_usage(
+    period_from: pulumi.Input[str],
+    period_to: pulumi.Input[str] | None = None,
+    organization_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+) -> pulumi.Output[FleetUsageInfo]:
+    """The usage of every organization (or of ``organization_ids``) for every month from
+    ``period_from`` to ``period_to``, line by line, with totals: what ``exo-distributor usage
+    --all --lines -o json`` prints, from the same code.
+
+    :param period_from: The first month, ``YYYY-MM``.
+    :param period_to: The last month, ``YYYY-MM`` (default: ``period_from``).
+    :param organization_ids: Only these organizations (default: every organization listed,
+        terminated ones included until they are purged).
+    :return: An output of a dict: ``periods``, ``open_periods`` (months not ended when read),
+        ``organizations``, ``statements``, ``lines`` (one per organization, month and product
+        line: ``organization_id``, ``client_id``, ``name``, ``period``, ``product``, ``variable``,
+        ``description``, ``quantity``, ``unit``, ``total_excl_vat``, ``total_incl_vat``,
+        ``currency``), ``totals`` (per month and currency: the sums of the lines),
+        ``totals_by_currency`` and ``mismatches`` (statements whose totals differ from their
+        lines). Amounts are exact decimal strings.
+    :raises DistributorFunctionError: at once if a month given as a string is not ``YYYY-MM``
+        or the range is reversed; in the program's run if any statement cannot be read (all or
+        nothing: totals that miss an organization are never returned), or if an organization of
+        ``organization_ids`` does not exist. An organization purged while it is read is left out.
+
+    Nothing is cached: every statement is read on each run, ``FLEET_USAGE_PARALLEL`` (4) at a
+    time.
+    """
+    from ._billing import months
+
+    def span(first: str, last: str | None, subject: str) -> list[str]:
+        try:
+            return months(first, last or first)
+        except ValueError as exc:
+            raise DistributorFunctionError(f"cannot {subject}: {exc}") from None
+
+    if isinstance(period_from, str) and (period_to is None or isinstance(period_to, str)):
+        span(period_from, period_to, "read the fleet's usage")
+
+    def read(args: list[object]) -> Awaitable[FleetUsageInfo]:
+        first, last, wanted = args
+        periods = span(str(first), None if last is None else str(last), "read the fleet's usage")
+        subject = f"read the fleet's usage for {periods[0]}" + (
+            f" to {periods[-1]}" if len(periods) > 1 else ""
+        )
+        ids = None if wanted is None else [str(org_id).lower() for org_id in cast("Sequence[str]", wanted)]
+        return _call(subject, lambda client: _fleet_usage(client, periods, ids))
+
+    return pulumi.Output.all(period_from, period_to, organization_ids).apply(read)
+
+
+def _by_name(org: OrganizationInfo) -> tuple[str, str]:
+    return ((org["billing_address"]["name"] if org["billing_address"] else "").casefold(), org["id"])
+
+
+def _fleet_usage(client: PartnerClient, periods: list[str], wanted: list[str] | None) -> FleetUsageInfo:
+    from ._billing import fleet_usage, read_usage
+
+    organizations = [organization_info(org) for org in client.list_organizations()]
+    if wanted is not None:
+        known = {org["id"] for org in organizations}
+        unknown = [org_id for org_id in wanted if org_id not in known]
+        if unknown:
+            raise DistributorFunctionError(
+                f"cannot read the fleet's usage: no organization {', '.join(unknown)} for these credentials "
+                "(list-distributor-organizations does not list it)"
+            )
+        organizations = [org for org in organizations if org["id"] in set(wanted)]
+    organizations.sort(key=_by_name)
+    readout = read_usage(client, [org["id"] for org in organizations], periods, parallel=FLEET_USAGE_PARALLEL)
+    if readout.failures:
+        first_org, first_period, first_error = readout.failures[0]
+        untried = f", {readout.skipped} not tried" if readout.skipped else ""
+        raise DistributorFunctionError(
+            f"cannot read the fleet's usage: {len(readout.failures)} statement(s) could not be read"
+            f"{untried}, so no totals; the first: organization {first_org} for {first_period}: "
+            f"{detail(first_error)}\n  hint: {hint(first_error, credentials_help=_credentials_help())}"
+        )
+    kept = [org for org in organizations if org["id"] not in readout.gone]
+    return fleet_usage(kept, periods, readout.statements, open_periods=readout.open_periods)

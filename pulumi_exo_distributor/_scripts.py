@@ -18,6 +18,8 @@ __all__ = ["exo_distributor", "exo_distributor_simulator", "missing_extra_messag
 EXTRAS = {
     "cli": ("click", "rich"),
     "simulator": ("starlette", "uvicorn"),
+    # Only `usage --chart` needs it: the command checks for it before reading anything.
+    "billing": ("matplotlib",),
 }
 
 EXIT_MISSING_EXTRA = 3

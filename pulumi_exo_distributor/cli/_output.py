@@ -9,7 +9,6 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -22,9 +21,8 @@ from rich.text import Text
 from .._data import (
     OrganizationInfo,
 )
-from .._errors import ExoDistributorError
 from .._inputs import ADDRESS_FIELDS
-from ._base import _T, _stderr_console
+from ._base import _stderr_console
 
 # -- output ------------------------------------------------------------------------------------
 
@@ -124,20 +122,3 @@ def _progress(description: str, total: int) -> Iterator[Callable[[], None]]:
     with progress:
         task = progress.add_task(description, total=total)
         yield lambda: progress.advance(task)
-
-
-def _each(
-    description: str, items: Sequence[_T], fn: Callable[[_T], Any], parallel: int
-) -> list[tuple[_T, Any, ExoDistributorError | None]]:
-    """Run ``fn`` on every item, ``parallel`` at a time, with a progress bar; keep the order."""
-    results: dict[int, tuple[_T, Any, ExoDistributorError | None]] = {}
-    with _progress(description, len(items)) as advance, ThreadPoolExecutor(max_workers=parallel) as pool:
-        futures = {pool.submit(fn, item): index for index, item in enumerate(items)}
-        for future in as_completed(futures):
-            index = futures[future]
-            try:
-                results[index] = (items[index], future.result(), None)
-            except ExoDistributorError as exc:
-                results[index] = (items[index], None, exc)
-            advance()
-    return [results[index] for index in range(len(items))]

@@ -44,6 +44,8 @@ def org(name: str) -> Organization:
 class FakeClient:
     """list answers three organizations; usage fails as told for one of them."""
 
+    key_fingerprint = "sha256:00000000000000aa"
+
     def __init__(self, failure: Exception) -> None:
         self.orgs = [org("Alpha"), org("Beta"), org("Gamma")]
         self.failure = failure
@@ -179,6 +181,8 @@ def test_no_cell_starts_a_formula_unless_a_plain_number(text: str) -> None:
 class CsvFleetClient:
     """Organizations named like formulas; each has one usage statement: a credit (negative amounts)."""
 
+    key_fingerprint = "sha256:00000000000000bb"
+
     def __init__(self) -> None:
         self.orgs = [org(name) for name in FORMULAS]
 
@@ -220,6 +224,14 @@ def test_every_csv_output_neutralises_formulas_and_keeps_amounts() -> None:
     assert sorted(row["name"] for row in rows) == sorted("'" + name for name in FORMULAS)
     assert {(row["code"], row["total_excl_vat"], row["total_incl_vat"]) for row in rows} == {
         ("'=S", "-12.50", "-13.51")
+    }
+
+    lines = run_with(client, "usage", "--all", "--period", "2026-10", "--lines", "-o", "csv")
+    assert lines.exit_code == 0, lines.output
+    rows = read_csv(lines.stdout)
+    assert sorted(row["name"] for row in rows) == sorted("'" + name for name in FORMULAS)
+    assert {(row["product"], row["quantity"], row["total_excl_vat"]) for row in rows} == {
+        ("'=1+2", "-3", "-12.50")
     }
 
     one = run_with(client, "usage", str(client.orgs[0].id), "--period", "2026-10", "-o", "csv")

@@ -4,6 +4,7 @@ import pulumi
 
 from pulumi_exo_distributor import (
     DistributorOrganization,
+    get_fleet_usage,
     get_organization,
     get_organization_usage,
     list_organizations,
@@ -17,6 +18,12 @@ target = config.get("target")
 if target:
     pulumi.export("target", get_organization(target))
     pulumi.export("usage", get_organization_usage(target, config.get("period")))
+
+fleet_from = config.get("fleet_from")
+if fleet_from:
+    pulumi.export(
+        "fleet", get_fleet_usage(fleet_from, config.get("fleet_to"), config.get_object("fleet_ids"))
+    )
 
 if config.get_bool("create"):
     # A function of a resource's output: unknown in a preview that creates it, read in the up.

@@ -1,15 +1,20 @@
-"""get_organization, list_organizations and get_organization_usage through the real engine."""
+"""get_organization, list_organizations, get_organization_usage and get_fleet_usage through the real
+engine."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import shutil
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from pulumi import automation as auto
 
 from pulumi_exo_distributor import BillingAddress, OrganizationInput, PartnerClient
+from pulumi_exo_distributor._billing import fleet_usage
 from pulumi_exo_distributor._data import organization_info, usage_statement_info
 
 from .conftest import ADDRESS, SECRET, Stack
@@ -156,3 +161,50 @@ def test_credentials_from_the_environment(env_fstack: Stack, api: PartnerClient)
     assert result.summary.result == "succeeded"
     assert calls == {LIST: 1, GET: 1, USAGE: 1}
     assert env_fstack.outputs()["target"]["id"] == target
+
+
+def test_the_fleet_usage_of_chosen_organizations(fstack: Stack, api: PartnerClient) -> None:
+    month = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
+    ids = [make_org(api, f"fn-fleet-{n}") for n in range(3)]
+    fstack.stack.set_config("fleet_from", auto.ConfigValue(month))
+    fstack.stack.set_config("fleet_ids", auto.ConfigValue(json.dumps(ids)))
+
+    _, calls = fstack.calls(fstack.preview)
+    assert calls == {LIST: 2, USAGE: 3}  # the program's list, then the fleet's list and statements
+    result, calls = fstack.calls(fstack.up)
+    assert result.summary.result == "succeeded"
+    assert calls == {LIST: 2, USAGE: 3}
+    fleet = fstack.outputs()["fleet"]
+
+    # What the command's --lines export computes, from the statements read one by one.
+    chosen = sorted(
+        (organization_info(org) for org in api.list_organizations() if str(org.id) in ids),
+        key=lambda org: (
+            org["billing_address"]["name"].casefold() if org["billing_address"] else "",
+            org["id"],
+        ),
+    )
+    statements = {
+        (org_id, month): [usage_statement_info(s) for s in api.list_organization_usage(org_id, month)]
+        for org_id in ids
+    }
+    assert fleet == fleet_usage(chosen, [month], statements, open_periods=[month])
+    assert fleet["open_periods"] == [month] and fleet["organizations"] == 3
+    for currency, total in fleet["totals_by_currency"].items():
+        assert Decimal(total["total_excl_vat"]) == sum(
+            (Decimal(s["total_excl_vat"] or 0) for [s] in statements.values() if s["currency"] == currency),
+            Decimal(0),
+        )
+
+    missing = str(uuid.uuid4())
+    fstack.stack.set_config("fleet_ids", auto.ConfigValue(json.dumps([ids[0], missing])))
+    with pytest.raises(auto.CommandError) as exc:
+        fstack.preview()
+    text = failure_text(exc, fstack)
+    assert f"cannot read the fleet's usage: no organization {missing} for these credentials" in text
+    assert "Traceback" not in text
+
+    fstack.stack.set_config("fleet_to", auto.ConfigValue("2001-01"))
+    with pytest.raises(auto.CommandError) as exc:
+        fstack.preview()
+    assert "the range ends (2001-01) before it starts" in failure_text(exc, fstack)

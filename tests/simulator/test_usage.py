@@ -94,7 +94,7 @@ def test_the_currency_is_fixed_per_organization_and_all_three_occur() -> None:
 
 def test_vat_is_rounded_half_up() -> None:
     # An organization whose statement holds a line of 15.50 EUR: 15.50 * 1.19 = 18.445.
-    org_id = "ca71438e-14fb-4946-87dd-8b90863736d8"
+    org_id = "00000000-0000-4000-8000-00011b4d3e40"
     [statement] = usage_statements(org_id, 0.0, (2026, 11), time.time())
     assert statement["currency"] == "EUR"
     assert {"total-excl-vat": 15.5, "total-incl-vat": 18.45}.items() <= next(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
@@ -211,6 +212,20 @@ def test_usage_and_purge_answers() -> None:
     assert client_with(handler).schedule_purge_organization(ORG_ID).scheduled is True
     handler, _ = sequence(httpx.Response(200, json={"message": "purged"}))
     assert client_with(handler).schedule_purge_organization(ORG_ID).scheduled is False
+
+
+def test_usage_amounts_stay_exact_as_the_api_wrote_them() -> None:
+    # As a float, 12345678901234567.89 would come back as 12345678901234568.
+    body = (
+        b'[{"currency": "CHF", "total-excl-vat": 12345678901234567.89, "total-incl-vat": 0.10,'
+        b' "usage": [{"quantity": 1e-7, "total-excl-vat": 12345678901234567.89}]}]'
+    )
+    handler, _ = sequence(httpx.Response(200, content=body, headers={"Content-Type": "application/json"}))
+    [statement] = client_with(handler).list_organization_usage(ORG_ID, "2026-10")
+    assert statement.total_excl_vat == Decimal("12345678901234567.89")
+    assert str(statement.total_incl_vat) == "0.10"
+    assert statement.usage[0].quantity == Decimal("1e-7")
+    assert statement.usage[0].total_excl_vat == Decimal("12345678901234567.89")
 
 
 def test_a_bad_organization_id_never_reaches_the_network() -> None:
