@@ -6,10 +6,11 @@ adopts what exists). Credentials and endpoint come from ``EXOSCALE_API_KEY``,
 ``EXOSCALE_API_SECRET`` and ``EXOSCALE_PARTNER_API_ENDPOINT``. ``review`` needs none of them: it
 reads `pulumi preview --json` output and says what `pulumi up` would do to each customer.
 
-One module per command, beside the plumbing they share (``_base``: errors, session; ``_output``:
-tables, JSON, CSV, progress). Tables go to stdout, drawn by rich; progress and errors go to stderr.
-Errors are one message and a hint, exit code 1 (2 for a wrong command line), never a traceback or
-a credential; ``review`` has exit codes of its own for CI gates (see ``_review``).
+One module per command (``usage``'s two views in ``_usage_one`` and ``_usage_fleet``), beside the
+plumbing they share (``_base``: errors, session; ``_output``: tables, JSON, CSV, progress). Tables
+go to stdout, drawn by rich; progress and errors go to stderr. Errors are one message and a hint,
+exit code 1 (2 for a wrong command line), never a traceback or a credential; ``review`` has exit
+codes of its own for CI gates (see ``_review``).
 
 This package needs the ``cli`` extra (click and rich); the console script reaches it through
 ``_scripts``, which says how to install the extra when it is missing.

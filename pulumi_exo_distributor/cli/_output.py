@@ -10,6 +10,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any, cast
 
 import click
@@ -91,6 +92,17 @@ def _table(*columns: str, title: str | None = None, numeric: Iterable[str] = ())
     for column in columns:
         table.add_column(column, justify="right" if column in right else "left", overflow="fold")
     return table
+
+
+def _money(value: str | Decimal | None) -> str | None:
+    """For a table: at least two decimals (0.4 -> 0.40), never fewer digits than the API gave."""
+    if value is None:
+        return None
+    amount = Decimal(value)
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        amount = amount.quantize(Decimal("0.01"))
+    return f"{amount:f}"
 
 
 def _name(org: OrganizationInfo) -> str | None:
