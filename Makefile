@@ -12,9 +12,9 @@ WORKERS ?= 2
 setup: $(STAMP)
 
 # Re-installs only when the dependencies change; the package itself is editable.
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,simulator,cli,docs]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,simulator,cli,docs,billing]'
 	@touch $(STAMP)
 
 # Prints the directory holding the Pulumi CLI and its Python plugins (built once, then cached).

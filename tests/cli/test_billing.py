@@ -365,7 +365,6 @@ def test_an_interrupted_run_keeps_what_it_read(
 
 
 def test_a_chart_from_the_same_data(fleet: Fleet, tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
     chart = tmp_path / "usage.png"
     run, calls = fleet.run(
         tmp_path, "usage", "--all", "--from", CLOSED[0], "--to", CLOSED[-1], "--chart", str(chart),

@@ -5,13 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from pulumi_exo_distributor._billing import ChartPanel, ChartSeries
 from pulumi_exo_distributor._chart import _text, draw_chart
 
-# The billing extra: `make billing-chart` installs it (it draws, and _chart imports it then).
-pytest.importorskip("matplotlib")
+# Drawing needs the billing extra (matplotlib), which `make setup` installs for the tests.
 
 
 def panels() -> list[ChartPanel]:
