@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -28,12 +29,15 @@ __all__ = [
     "DEFAULT_ENDPOINT",
     "DEPRECATED_CONFIG_ENDPOINT",
     "ENV_ENDPOINT",
+    "ENV_EXO_ACCOUNT",
+    "ENV_EXO_CONFIG",
     "ENV_KEY",
     "ENV_SECRET",
     "SHARED_CONFIG_KEY",
     "SHARED_CONFIG_SECRET",
     "Credentials",
     "StackSettings",
+    "exo_cli_account",
     "is_loopback",
 ]
 
@@ -41,6 +45,10 @@ DEFAULT_ENDPOINT = "https://partner-api.exoscale.com/v1.alpha"
 ENV_KEY = "EXOSCALE_API_KEY"
 ENV_SECRET = "EXOSCALE_API_SECRET"  # noqa: S105 -- the variable's name, not a secret
 ENV_ENDPOINT = "EXOSCALE_PARTNER_API_ENDPOINT"
+
+#: The `exo` CLI's account (profile) and configuration file, read by the command as `exo` does.
+ENV_EXO_ACCOUNT = "EXOSCALE_ACCOUNT"
+ENV_EXO_CONFIG = "EXOSCALE_CONFIG"
 
 #: The package's own stack configuration (set the secret with ``pulumi config set --secret``).
 CONFIG_NAMESPACE = "exo-distributor"
@@ -159,3 +167,50 @@ class Credentials:
     def legacy_key_fingerprint(self) -> str:
         """The fingerprint earlier versions recorded: the key alone, without the endpoint."""
         return "sha256:" + hashlib.sha256(self.key.encode()).hexdigest()[:16]
+
+
+def exo_cli_account(environ: Mapping[str, str] | None = None) -> tuple[str, str, str] | None:
+    """The key pair of the `exo` CLI's account, as ``(key, secret, where)``, or ``None``.
+
+    Read as `exo` reads it: the file ``$EXOSCALE_CONFIG``, else
+    ``$XDG_CONFIG_HOME/exoscale/exoscale.toml`` (``~/.config/...``); the account named by
+    ``$EXOSCALE_ACCOUNT``, else the file's ``defaultAccount``, else its only account. An account
+    that is named but absent, or a file that cannot be read, is a :class:`ConfigurationError`
+    (never a silent fall-back to another account's key).
+    """
+    env = os.environ if environ is None else environ
+    path = env.get(ENV_EXO_CONFIG) or os.path.join(
+        env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"),
+        "exoscale",
+        "exoscale.toml",
+    )
+    if not os.path.isfile(path):
+        if env.get(ENV_EXO_CONFIG) or env.get(ENV_EXO_ACCOUNT):
+            raise ConfigurationError(f"the exo CLI's configuration {path} does not exist")
+        return None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - the cli extra brings tomli there
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"cannot read the exo CLI's configuration {path}: {exc}") from exc
+    accounts = [a for a in document.get("accounts", []) if isinstance(a, dict)]
+    by_name = {str(a.get("name")): a for a in accounts}
+    wanted = env.get(ENV_EXO_ACCOUNT) or document.get("defaultAccount") or document.get("defaultaccount")
+    if wanted is None and len(accounts) == 1:
+        wanted = str(accounts[0].get("name"))
+    if wanted is None:
+        return None
+    account = by_name.get(str(wanted))
+    if account is None:
+        names = ", ".join(sorted(by_name)) or "none"
+        raise ConfigurationError(
+            f"the exo CLI's configuration {path} has no account {wanted!r} (accounts: {names})"
+        )
+    key, secret = account.get("key"), account.get("secret")
+    if not isinstance(key, str) or not isinstance(secret, str) or not key or not secret:
+        raise ConfigurationError(f"account {wanted!r} of {path} has no key and secret")
+    return key, secret, f"account {wanted!r} of {path}"

@@ -22,6 +22,7 @@ from ._errors import (
 )
 
 __all__ = [
+    "command_credentials_help",
     "config_help",
     "detail",
     "environment_help",
@@ -43,6 +44,16 @@ def environment_help() -> str:
     return (
         f"set {ENV_KEY} and {ENV_SECRET} (and {ENV_ENDPOINT} for another endpoint than Exoscale's, "
         "such as the local simulator)"
+    )
+
+
+def command_credentials_help() -> str:
+    """Where the command finds credentials: the environment, else the exo CLI's account."""
+    from ._config import ENV_EXO_ACCOUNT, ENV_EXO_CONFIG
+
+    return (
+        f"{environment_help()}; or, as the exo CLI does, an account of ~/.config/exoscale/exoscale.toml "
+        f"(its default one, or the one {ENV_EXO_ACCOUNT} names; {ENV_EXO_CONFIG} for another file)"
     )
 
 

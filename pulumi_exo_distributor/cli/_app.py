@@ -26,7 +26,9 @@ def app(ctx: click.Context, debug: bool) -> None:
     usage, the ones no Pulumi stack manages, and a program that takes them under management;
     and review what a `pulumi preview` would do to each customer.
 
-    Credentials come from EXOSCALE_API_KEY and EXOSCALE_API_SECRET; the endpoint from
+    Credentials come from EXOSCALE_API_KEY and EXOSCALE_API_SECRET, else, as the exo CLI does,
+    from an account of ~/.config/exoscale/exoscale.toml (its default one, or the one
+    EXOSCALE_ACCOUNT names; EXOSCALE_CONFIG for another file). The endpoint comes from
     EXOSCALE_PARTNER_API_ENDPOINT (default: Exoscale's).
     """
     _log_retries()

@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 
 from .._errors import ExoDistributorError
-from .._explain import detail, hint
+from .._explain import command_credentials_help, detail, hint
 
 if TYPE_CHECKING:
     from .._client import PartnerClient
@@ -62,7 +62,9 @@ class CommandError(click.ClickException):
 
 
 def _fail(action: str, error: ExoDistributorError) -> NoReturn:
-    raise CommandError(f"cannot {action}: {detail(error)}", hint(error)) from None
+    raise CommandError(
+        f"cannot {action}: {detail(error)}", hint(error, credentials_help=command_credentials_help())
+    ) from None
 
 
 class _Group(click.Group):
@@ -118,8 +120,12 @@ class Session:
     def client(self) -> PartnerClient:
         if self._client is None:
             from .._client import PartnerClient
+            from .._config import ENV_KEY, ENV_SECRET, Credentials, exo_cli_account
 
-            self._client = PartnerClient()  # the environment variables; ConfigurationError if unset
+            # As `exo` does: the environment's key pair first, else the exo CLI's account.
+            account = None if os.environ.get(ENV_KEY) or os.environ.get(ENV_SECRET) else exo_cli_account()
+            key, secret = (account[0], account[1]) if account else (None, None)
+            self._client = PartnerClient(credentials=Credentials.resolve(key, secret))
         return self._client
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ import uuid
 from collections import defaultdict
 from decimal import Decimal
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +19,7 @@ from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor._data import organization_info, usage_statement_info
 from pulumi_exo_distributor._fleet import load_customers
 
-from .conftest import SECRET, Command
+from .conftest import KEY, SECRET, Command
 
 LIST = "list-distributor-organizations"
 GET = "get-distributor-organization"
@@ -332,3 +333,19 @@ def test_an_endpoint_that_is_not_allowed(cli: Command) -> None:
     )
     assert run.returncode == 1
     assert "is not allowed: use https://" in run.stderr
+
+
+def test_the_exo_clis_account_gives_the_key_pair(cli: Command, tmp_path: Path) -> None:
+    config = tmp_path / "exoscale.toml"
+    config.write_text(
+        f'defaultAccount = "lab"\n\n[[accounts]]\nname = "prod"\nkey = "EXOwrong"\nsecret = "wrong"\n\n'
+        f'[[accounts]]\nname = "distributor"\nkey = "{KEY}"\nsecret = "{SECRET}"\n'
+    )
+    without_env = {"EXOSCALE_API_KEY": None, "EXOSCALE_API_SECRET": None, "EXOSCALE_CONFIG": str(config)}
+    chosen = cli("orgs", "list", "-o", "json", env={**without_env, "EXOSCALE_ACCOUNT": "distributor"})
+    assert chosen.returncode == 0, chosen.stderr
+    assert {org["id"] for org in json.loads(chosen.stdout)} >= set(cli.ids.values())
+    # The default account, "lab", is not in the file: an error naming it, never another account's key.
+    missing = cli("orgs", "list", env=without_env)
+    assert missing.returncode == 1
+    assert "has no account 'lab' (accounts: distributor, prod)" in missing.stderr

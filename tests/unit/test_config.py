@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any
 
 import pytest
 
@@ -225,3 +226,54 @@ def test_stack_settings_fill_in_from_the_environment() -> None:
     env = {ENV_KEY: "EXOenv", ENV_SECRET: "env-secret"}
     credentials = StackSettings.read({"exo-distributor:key": "EXOconfig"}.get).credentials(environ=env)
     assert (credentials.key, credentials.secret) == ("EXOconfig", "env-secret")
+
+
+# -- the exo CLI's accounts, for the command --------------------------------------------------------
+
+EXO_TOML = """
+defaultAccount = "prod"
+
+[[accounts]]
+name = "prod"
+key = "EXOprod"
+secret = "prod-secret"
+defaultZone = "ch-gva-2"
+
+[[accounts]]
+name = "lab"
+key = "EXOlab"
+secret = "lab-secret"
+"""
+
+
+def exo_env(tmp_path: Any, text: str = EXO_TOML, **extra: str) -> dict[str, str]:
+    home = tmp_path / "config"
+    (home / "exoscale").mkdir(parents=True)
+    (home / "exoscale" / "exoscale.toml").write_text(text)
+    return {"XDG_CONFIG_HOME": str(home), **extra}
+
+
+def test_the_exo_clis_default_account_or_the_one_named(tmp_path: Any) -> None:
+    from pulumi_exo_distributor._config import exo_cli_account
+
+    key, secret, where = exo_cli_account(exo_env(tmp_path)) or ("", "", "")
+    assert (key, secret) == ("EXOprod", "prod-secret") and "account 'prod'" in where
+    lab = exo_cli_account({**exo_env(tmp_path / "b"), "EXOSCALE_ACCOUNT": "lab"})
+    assert lab is not None and lab[:2] == ("EXOlab", "lab-secret")
+
+
+def test_a_named_account_that_does_not_exist_is_an_error_never_another_key(tmp_path: Any) -> None:
+    from pulumi_exo_distributor._config import exo_cli_account
+
+    with pytest.raises(ConfigurationError, match=r"no account 'staging' \(accounts: lab, prod\)"):
+        exo_cli_account({**exo_env(tmp_path), "EXOSCALE_ACCOUNT": "staging"})
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        exo_cli_account({"EXOSCALE_CONFIG": str(tmp_path / "missing.toml")})
+    with pytest.raises(ConfigurationError, match="cannot read"):
+        exo_cli_account(exo_env(tmp_path / "c", text="not = [toml"))
+
+
+def test_without_an_exo_configuration_there_is_no_account(tmp_path: Any) -> None:
+    from pulumi_exo_distributor._config import exo_cli_account
+
+    assert exo_cli_account({"XDG_CONFIG_HOME": str(tmp_path / "none")}) is None
