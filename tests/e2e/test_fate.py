@@ -15,10 +15,10 @@ import httpx
 import pytest
 from pulumi import automation as auto
 
+from benchmarks.engine import kill_tree
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
-from ..engine import kill_tree
 from .conftest import KEY, SECRET, Stack, changes, make_stack, org_spec, resources
 
 

@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 from pulumi import automation as auto
 
+from benchmarks.engine import LocalProject
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
-
-from ..engine import LocalProject
 
 pytestmark = pytest.mark.e2e
 

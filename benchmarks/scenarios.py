@@ -4,8 +4,11 @@ Each scenario declares a fleet (half with a client id, half without), drives `pu
 succeeds (at most ``max_runs`` times), then counts what a customer would care about: duplicates
 (two live organizations for one declaration), orphans (live, in no state), purges before the
 stack was destroyed, create-only edits refused, and what is left live after `pulumi destroy`.
-Used by the end-to-end tests (sized for CI) and by ``make reliability`` (the full table).
+Used by ``make reliability`` (the full table) and by the end-to-end tests (sized for CI).
 """
+
+# It runs the pulumi CLI by design, as the scripts and the tests do.
+# ruff: noqa: S603, S607
 
 from __future__ import annotations
 
@@ -26,10 +29,9 @@ from pulumi import automation as auto
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor.simulator import Credential, RunningSimulator, SimulatorConfig, run_simulator
 
-from ..engine import LocalProject, kill_tree
+from .engine import ORGS_PROGRAM, LocalProject, kill_tree
 
 KEY, SECRET = "EXOreliability000000000001", "reliability-secret"
-PROGRAM = Path(__file__).with_name("program.py")
 ADDRESS = {
     "name": "Customer SA",
     "country": "CH",
@@ -79,7 +81,7 @@ class Project:
 
     def __init__(self, workdir: Path, name: str, endpoint: str) -> None:
         self.workdir = workdir
-        local = LocalProject(workdir, "reliability", PROGRAM, "reliability")
+        local = LocalProject(workdir, "reliability", ORGS_PROGRAM, "reliability")
         self.env = {**local.env, "EXOSCALE_API_KEY": "", "EXOSCALE_API_SECRET": ""}
         self.workspace = auto.LocalWorkspace(work_dir=str(local.dir), env_vars=self.env)
         self.name = name
