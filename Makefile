@@ -24,15 +24,15 @@ pulumi:
 actionlint:
 	@scripts/ensure-actionlint.sh
 
-# The CLI's directory is the last line ensure-pulumi.sh prints; its failure stops the target.
-ENSURE_PULUMI = out=$$(scripts/ensure-pulumi.sh) && bin_dir=$$(printf '%s\n' "$$out" | tail -n 1)
-# The same for actionlint, which checks the example CI workflow (shellcheck comes with the dev extra).
-ENSURE_ACTIONLINT = al_out=$$(scripts/ensure-actionlint.sh) && al_dir=$$(printf '%s\n' "$$al_out" | tail -n 1)
+# `$(WITH) pulumi -- COMMAND`: COMMAND with the Pulumi CLI (or actionlint, or both), then this
+# checkout's .venv, first on PATH; each is built once, then cached, and if one cannot be, COMMAND
+# does not run (scripts/with-tools.sh).
+WITH := scripts/with-tools.sh
+# actionlint checks the example CI workflows (shellcheck comes with the dev extra).
 WORKFLOWS := examples/fleet/.github/workflows/pulumi.yml examples/shards/.github/workflows/pulumi.yml
 
 test: setup
-	@$(ENSURE_PULUMI) && $(ENSURE_ACTIONLINT) && \
-	  PATH="$$bin_dir:$$al_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(WORKERS) --dist loadgroup
+	@$(WITH) pulumi actionlint -- $(PY) -m pytest -n $(WORKERS)
 
 # Everything but the end-to-end tests and those needing the tools above: no Pulumi CLI, no Go.
 test-fast: setup
@@ -42,7 +42,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	@$(ENSURE_ACTIONLINT) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" "$$al_dir/actionlint" $(WORKFLOWS)
+	@$(WITH) actionlint -- actionlint $(WORKFLOWS)
 
 # The documentation site: the generated pages (scripts/gen_docs.py: the command reference, the
 # simulator's flags, the limits, the modules), then `mkdocs build --strict` into site/.
@@ -56,13 +56,11 @@ dist: setup
 	$(PY) -m build --outdir dist .
 
 demo: setup
-	@$(ENSURE_PULUMI) && \
-	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/demo.py
+	@$(WITH) pulumi -- $(PY) scripts/demo.py
 
 # Fault and crash scenarios through the real engine: a table of duplicates, orphans and purges.
 reliability: setup
-	@$(ENSURE_PULUMI) && \
-	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/reliability.py
+	@$(WITH) pulumi -- $(PY) scripts/reliability.py
 
 # Fleet scale: start-up and check cost against the floor (scripts/bench_start.py, a minute), then
 # (scripts/bench.py) ours, the floor and the naive provider side by side, N = 10, 100,
@@ -78,8 +76,7 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(PY) scripts/bench_start.py
-	@$(ENSURE_PULUMI) && \
-	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/bench.py $(BENCH_ARGS)
+	@$(WITH) pulumi -- $(PY) scripts/bench.py $(BENCH_ARGS)
 
 # One program of 5000 organizations: its first preview, its up and an unchanged preview. The file
 # backend's state write after every step grows with N squared (hours at 5000 on 2 cores), so by default
@@ -87,15 +84,13 @@ bench: $(BENCH_STAMP)
 # keeps every write. Its figures go into the section fleet-5000 of docs/benchmarks.md.
 CHECKPOINTS ?= --skip-checkpoints
 bench-5000: $(BENCH_STAMP)
-	@$(ENSURE_PULUMI) && \
-	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/bench.py --sizes 5000 --variants ours \
-	  --phases preview-create,up,preview $(CHECKPOINTS) --out bench-out/5000 --section fleet-5000 $(BENCH_ARGS)
+	@$(WITH) pulumi -- $(PY) scripts/bench.py --sizes 5000 --variants ours --phases preview-create,up,preview \
+	  $(CHECKPOINTS) --out bench-out/5000 --section fleet-5000 $(BENCH_ARGS)
 # One stack of N customers against K shard stacks of N/K (examples/shards), side by side: wall time of
 # up and of an unchanged preview, on a local S3 server. SHARDS_BENCH_ARGS="--customers 1000 --destroy".
 SHARDS_BENCH_ARGS ?= --customers 400 --shards 4 --latency-ms 20
 shards-bench: setup
-	@$(ENSURE_PULUMI) && \
-	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) examples/shards/bench.py $(SHARDS_BENCH_ARGS)
+	@$(WITH) pulumi -- $(PY) examples/shards/bench.py $(SHARDS_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist site
