@@ -86,9 +86,13 @@ class Project:
         self.workspace = auto.LocalWorkspace(work_dir=str(local.dir), env_vars=self.env)
         self.name = name
         self.stack = auto.Stack.create(name, self.workspace)
-        self.stack.set_config("exo-distributor:key", auto.ConfigValue(KEY))
-        self.stack.set_config("exo-distributor:secret", auto.ConfigValue(SECRET, secret=True))
-        self.point_at(endpoint)
+        self.stack.set_all_config(
+            {
+                "exo-distributor:key": auto.ConfigValue(KEY),
+                "exo-distributor:secret": auto.ConfigValue(SECRET, secret=True),
+                "exo-distributor:endpoint": auto.ConfigValue(endpoint),
+            }
+        )
 
     def point_at(self, endpoint: str) -> None:
         self.stack.set_config("exo-distributor:endpoint", auto.ConfigValue(endpoint))

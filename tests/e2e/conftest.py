@@ -119,9 +119,14 @@ def make_stack(simulator: Any, tmp_path: Path, name: str, *, credentials_in: str
     workspace = auto.LocalWorkspace(work_dir=str(local.dir), env_vars=env)
     s = auto.Stack.create(name, workspace)
     if credentials_in == "config":
-        s.set_config("exo-distributor:key", auto.ConfigValue(KEY))
-        s.set_config("exo-distributor:secret", auto.ConfigValue(SECRET, secret=True))
-        s.set_config("exo-distributor:endpoint", auto.ConfigValue(simulator.url))
+        # One `pulumi config set-all` for the three, rather than a command each.
+        s.set_all_config(
+            {
+                "exo-distributor:key": auto.ConfigValue(KEY),
+                "exo-distributor:secret": auto.ConfigValue(SECRET, secret=True),
+                "exo-distributor:endpoint": auto.ConfigValue(simulator.url),
+            }
+        )
     return Stack(s, simulator, local.backend), workspace
 
 
