@@ -232,7 +232,8 @@ LIST_DISTRIBUTIONS = r"""
 import importlib.metadata as md, importlib.util, json, os, sys
 seen, out = set(), []
 for dist in md.distributions():
-    name = dist.metadata["Name"]
+    meta = dist.metadata  # parsed once: each of dist.version and dist.requires parses it again
+    name = meta["Name"]
     if not name:
         continue
     key = name.lower().replace("_", "-").replace(".", "-")
@@ -250,7 +251,9 @@ for dist in md.distributions():
     plugin_json = next(
         (p for p in (os.path.join(d, "pulumi-plugin.json") for d in places) if os.path.isfile(p)), None
     )
-    out.append({"name": name, "version": dist.version, "requires": dist.requires or [],
+    requires = meta.get_all("Requires-Dist")
+    out.append({"name": name, "version": meta["Version"],
+                "requires": (dist.requires if requires is None else requires) or [],
                 "plugin_json": plugin_json})
 json.dump(out, sys.stdout)
 """
