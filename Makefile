@@ -3,18 +3,25 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-# Test workers: the end-to-end tests spend most of their time waiting on the engine.
+# Test workers, one per core: the engine-driven tests are CPU-bound (Python starting in every
+# plugin), 4 workers were 1.37x slower than 2 on 2 cores. The engine's tests run first
+# (tests/conftest.py), so the quick ones fill the workers' gaps at the end. loadgroup: a module
+# marked xdist_group runs on one worker (the old states' simulator at its fixed port, the wheel
+# built once); work-stealing, 0.65x the wall time of --dist load, does not keep such groups.
 WORKERS ?= 2
+PYTEST_XDIST := -n $(WORKERS) --dist loadgroup
 
 .PHONY: setup pulumi actionlint test test-fast lint docs dist demo reliability bench bench-5000 shards-bench \
 	billing-chart bench-usage clean
 
 setup: $(STAMP)
 
-# Re-installs only when the dependencies change; the package itself is editable.
+# Re-installs only when the dependencies change; the package itself is editable. --no-compile: a
+# module is compiled when first imported, not all of them at install (0.78x the install's time).
 $(STAMP): pyproject.toml constraints.txt Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,simulator,cli,docs,billing]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -c constraints.txt \
+	  -e '.[dev,simulator,cli,docs,billing]'
 	@touch $(STAMP)
 
 # Prints the directory holding the Pulumi CLI and its Python plugins (built once, then cached).
@@ -25,25 +32,26 @@ pulumi:
 actionlint:
 	@scripts/ensure-actionlint.sh
 
-# The CLI's directory is the last line ensure-pulumi.sh prints; its failure stops the target.
-ENSURE_PULUMI = out=$$(scripts/ensure-pulumi.sh) && bin_dir=$$(printf '%s\n' "$$out" | tail -n 1)
-# The same for actionlint, which checks the example CI workflow (shellcheck comes with the dev extra).
-ENSURE_ACTIONLINT = al_out=$$(scripts/ensure-actionlint.sh) && al_dir=$$(printf '%s\n' "$$al_out" | tail -n 1)
-WORKFLOWS := examples/fleet/.github/workflows/pulumi.yml examples/shards/.github/workflows/pulumi.yml examples/release/.github/workflows/release.yml
+# `$(WITH) pulumi -- COMMAND`: COMMAND with the Pulumi CLI (or actionlint, or both), then this
+# checkout's .venv, first on PATH; each is built once, then cached, and if one cannot be, COMMAND
+# does not run (scripts/with-tools.sh).
+WITH := scripts/with-tools.sh
+# actionlint checks the example CI workflows (shellcheck comes with the dev extra).
+WORKFLOWS := examples/fleet/.github/workflows/pulumi.yml examples/shards/.github/workflows/pulumi.yml \
+	examples/release/.github/workflows/release.yml
 
 test: setup
-	@$(ENSURE_PULUMI) && $(ENSURE_ACTIONLINT) && \
-	  PATH="$$bin_dir:$$al_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(WORKERS) --dist loadgroup
+	@$(WITH) pulumi actionlint -- $(PY) -m pytest $(PYTEST_XDIST)
 
 # Everything but the end-to-end tests and those needing the tools above: no Pulumi CLI, no Go.
 test-fast: setup
-	$(PY) -m pytest -n $(WORKERS) -m "not e2e and not tools"
+	$(PY) -m pytest $(PYTEST_XDIST) -m "not e2e and not tools"
 
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	@$(ENSURE_ACTIONLINT) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" "$$al_dir/actionlint" $(WORKFLOWS)
+	@$(WITH) actionlint -- actionlint $(WORKFLOWS)
 
 # The documentation site: the generated pages (scripts/gen_docs.py: the command reference, the
 # simulator's flags, the limits, the modules), then `mkdocs build --strict` into site/.
@@ -67,13 +75,11 @@ dist: $(DIST_STAMP)
 	$(DIST_VENV)/bin/python -m twine check --strict dist/*
 
 demo: setup
-	@$(ENSURE_PULUMI) && \
-	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/demo.py
+	@$(WITH) pulumi -- $(PY) scripts/demo.py
 
 # Fault and crash scenarios through the real engine: a table of duplicates, orphans and purges.
 reliability: setup
-	@$(ENSURE_PULUMI) && \
-	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/reliability.py
+	@$(WITH) pulumi -- $(PY) scripts/reliability.py
 
 # Fleet scale: start-up and check cost against the floor (scripts/bench_start.py, a minute), then
 # (scripts/bench.py) ours, the floor and the naive provider side by side, N = 10, 100,
@@ -89,8 +95,7 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(PY) scripts/bench_start.py
-	@$(ENSURE_PULUMI) && \
-	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/bench.py $(BENCH_ARGS)
+	@$(WITH) pulumi -- $(PY) scripts/bench.py $(BENCH_ARGS)
 
 # One program of 5000 organizations: its first preview, its up and an unchanged preview. The file
 # backend's state write after every step grows with N squared (hours at 5000 on 2 cores), so by default
@@ -98,15 +103,13 @@ bench: $(BENCH_STAMP)
 # keeps every write. Its figures go into the section fleet-5000 of docs/benchmarks.md.
 CHECKPOINTS ?= --skip-checkpoints
 bench-5000: $(BENCH_STAMP)
-	@$(ENSURE_PULUMI) && \
-	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/bench.py --sizes 5000 --variants ours \
-	  --phases preview-create,up,preview $(CHECKPOINTS) --out bench-out/5000 --section fleet-5000 $(BENCH_ARGS)
+	@$(WITH) pulumi -- $(PY) scripts/bench.py --sizes 5000 --variants ours --phases preview-create,up,preview \
+	  $(CHECKPOINTS) --out bench-out/5000 --section fleet-5000 $(BENCH_ARGS)
 # One stack of N customers against K shard stacks of N/K (examples/shards), side by side: wall time of
 # up and of an unchanged preview, on a local S3 server. SHARDS_BENCH_ARGS="--customers 1000 --destroy".
 SHARDS_BENCH_ARGS ?= --customers 400 --shards 4 --latency-ms 20
 shards-bench: setup
-	@$(ENSURE_PULUMI) && \
-	  PATH="$$bin_dir:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) examples/shards/bench.py $(SHARDS_BENCH_ARGS)
+	@$(WITH) pulumi -- $(PY) examples/shards/bench.py $(SHARDS_BENCH_ARGS)
 
 # The billing extra (matplotlib) for `usage --chart`: installed by these targets only.
 BILLING_STAMP := $(VENV)/.billing-installed

@@ -1,7 +1,10 @@
-"""What `make bench` measures our provider against: the floor (a no-op provider) and the naive one.
+"""What `make bench` measures our provider against: the floor (a no-op provider) and the naive one;
+and what `make reliability` and the end-to-end tests share: throw-away projects (``engine``), the
+reliability scenarios (``scenarios``) and their program (``orgs_program.py``).
 
 Not part of the package: the bench's Pulumi program and its provider host import these modules
-through PYTHONPATH (the repository's root).
+through PYTHONPATH (the repository's root); the tests and the scripts import them from there too.
+The scripts import nothing from tests/.
 """
 
 from __future__ import annotations

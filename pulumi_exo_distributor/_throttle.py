@@ -21,21 +21,41 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import TracebackType
+from typing import Protocol
 
 import stamina
 
 __all__ = ["Throttle"]
 
 
+class Condition(Protocol):
+    """What the throttle needs of a :class:`threading.Condition`: a test may give one whose
+    waits run on a clock of its own."""
+
+    def __enter__(self) -> object: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+    def notify_all(self) -> None: ...
+
+
 class Throttle:
-    """Shared by the threads of one client. ``clock`` and ``wait`` are for tests."""
+    """Shared by the threads of one client. ``clock`` and ``condition`` are for tests: a clock
+    and a condition whose ``wait`` times out on that clock."""
 
     #: Past this many requests in flight the cap is lifted (the provider host runs up to 64 calls).
     UNCAPPED = 64
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, condition: Condition | None = None
+    ) -> None:
         self._clock = clock
-        self._cond = threading.Condition()
+        self._cond: Condition = threading.Condition() if condition is None else condition
         self._in_flight = 0
         #: None: no cap. Else the most requests in flight.
         self._cap: int | None = None

@@ -36,10 +36,11 @@
 #     the PyPI `pulumi` wheel has no binaries, and the npm CLI wrappers download from the
 #     Pulumi site at install time. So we install our own small host written in Python,
 #     scripts/pulumi_language_python_host.py (see its docstring for what it implements), and
-#     a `pulumi-language-python` wrapper that runs it with the first python that can import
-#     the pulumi SDK and grpcio: $PULUMI_LANGUAGE_PYTHON_HOST_PYTHON, $VIRTUAL_ENV/bin/python,
-#     python3 or python on PATH, then the interpreter recorded in bin/host-python (this
-#     checkout's .venv, or the active virtualenv, at the last run of this script).
+#     a `pulumi-language-python` wrapper that starts it with the first python it finds
+#     ($PULUMI_LANGUAGE_PYTHON_HOST_PYTHON, python3, python, $VIRTUAL_ENV/bin/python). The host
+#     then runs itself with the interpreter of the program's own virtualenv (Pulumi.yaml), so
+#     nothing in the shared cache points at one checkout's .venv. A change of either file
+#     (compared byte for byte) refreshes the cache's copy.
 #
 # Environment: XDG_CACHE_HOME, HOME (cache location); ENSURE_PULUMI_IGNORE_PATH (ignore a
 # pulumi on PATH); GO (go command, default `go`) and Go's own variables (GOPROXY, GOFLAGS,
@@ -97,28 +98,18 @@ wrapper_text() {
     cat <<EOF
 #!/bin/sh
 # Pulumi language host for Python ($tag), installed by pulumi-exo-distributor's
-# scripts/ensure-pulumi.sh: runs pulumi_language_python_host.py beside this file.
+# scripts/ensure-pulumi.sh: starts pulumi_language_python_host.py beside this file with the first
+# python found; the host then moves to the interpreter of the program's virtualenv by itself.
 here=\$(cd "\$(dirname "\$0")" && pwd)
-recorded=\$(cat "\$here/host-python" 2>/dev/null || true)
-for py in "\${PULUMI_LANGUAGE_PYTHON_HOST_PYTHON:-}" "\${VIRTUAL_ENV:+\$VIRTUAL_ENV/bin/python}" python3 python "\$recorded"; do
-    [ -n "\$py" ] && command -v "\$py" >/dev/null 2>&1 || continue
-    if "\$py" -c 'import grpc, pulumi.runtime.proto.language_pb2_grpc' >/dev/null 2>&1; then
+for py in "\${PULUMI_LANGUAGE_PYTHON_HOST_PYTHON:-}" python3 python "\${VIRTUAL_ENV:+\$VIRTUAL_ENV/bin/python}"; do
+    if [ -n "\$py" ] && command -v "\$py" >/dev/null 2>&1; then
         exec "\$py" "\$here/pulumi_language_python_host.py" --host-version=$version "\$@"
     fi
 done
-echo "pulumi-language-python: no python with the pulumi SDK and grpcio found; activate the project's virtualenv, put it first on PATH or set PULUMI_LANGUAGE_PYTHON_HOST_PYTHON" >&2
+echo "pulumi-language-python: no python on PATH; set PULUMI_LANGUAGE_PYTHON_HOST_PYTHON" >&2
 exit 1
 EOF
 }
-
-# The python that the wrapper falls back to: the active virtualenv or this checkout's .venv.
-host_python=
-for candidate in "${VIRTUAL_ENV:+$VIRTUAL_ENV/bin/python}" "$repo/.venv/bin/python"; do
-    if [ -n "$candidate" ] && [ -x "$candidate" ]; then
-        host_python=$candidate
-        break
-    fi
-done
 
 cache_complete() {
     local tool
@@ -131,7 +122,7 @@ cache_complete() {
 host_files_current() {
     cmp -s "$host_py_src" "$bin/pulumi_language_python_host.py" &&
         [ "$(cat "$bin/pulumi-language-python")" = "$(wrapper_text)" ] &&
-        { [ -z "$host_python" ] || [ "$(cat "$bin/host-python" 2>/dev/null || true)" = "$host_python" ]; }
+        [ ! -e "$bin/host-python" ]
 }
 
 # install_file DIR NAME MODE: stdin -> DIR/NAME, replaced atomically.
@@ -143,13 +134,12 @@ install_file() {
     mv -f "$tmp_file" "$1/$2"
 }
 
-# write_host_files DIR: the Python language host, its wrapper and the recorded python.
+# write_host_files DIR: the Python language host and its wrapper; host-python, the interpreter
+# that earlier versions recorded for the wrapper, goes.
 write_host_files() {
     install_file "$1" pulumi_language_python_host.py 0644 <"$host_py_src"
     wrapper_text | install_file "$1" pulumi-language-python 0755
-    if [ -n "$host_python" ]; then
-        printf '%s\n' "$host_python" | install_file "$1" host-python 0644
-    fi
+    rm -f "$1/host-python"
 }
 
 if cache_complete && host_files_current; then

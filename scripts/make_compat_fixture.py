@@ -22,7 +22,7 @@ The port is part of the state: since the key fingerprint names the endpoint, the
 today's simulator at the same port. Keep the default unless it is taken.
 
 This script stands alone (it must not import the tests): the offline environment below repeats
-what tests/engine.py sets for any test that runs `pulumi`.
+what benchmarks/engine.py sets for any test that runs `pulumi`.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def _run(args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None
 
 
 def _pulumi_env(work: Path) -> dict[str, str]:
-    """`pulumi` alone and offline, on a file backend (as tests/engine.py), credentials from config only."""
+    """`pulumi` alone and offline, on a file backend (as benchmarks/engine.py), credentials from config only."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EXOSCALE_", "PULUMI_"))}
     env.update(
         {

@@ -6,28 +6,44 @@ Go language host, whose module (`github.com/pulumi/pulumi/sdk/python/cmd/
 pulumi-language-python/v3`) the Go module proxy reachable from our machines does not serve;
 the header of ensure-pulumi.sh has the details.
 
-The engine starts a language plugin as `pulumi-language-python [flags] <engine-address>`
-and reads the TCP port of its gRPC server from the first line of stdout. The host then
-serves the `pulumirpc.LanguageRuntime` service, using the stubs generated into the pulumi
-Python SDK (`pulumi.runtime.proto`), so the interpreter running this file needs the
-`pulumi` package (and with it grpcio).
+The engine starts a language plugin as `pulumi-language-python [flags] <engine-address>`,
+in the project's directory, and reads the TCP port of its gRPC server from the first line of
+stdout. The host then serves the `pulumirpc.LanguageRuntime` service, using the stubs
+generated into the pulumi Python SDK (`pulumi.runtime.proto`).
 
-What it implements, following the behaviour of the upstream host:
+What it implements, following the behaviour of the upstream host (pulumi v3.260.0:
+sdk/python/cmd/pulumi-language-python/main.go and sdk/python/toolchain):
 
 * ``Run``: runs `pulumi-language-python-exec` (the shim shipped with the SDK sources)
-  with the interpreter of the project's virtualenv (``runtime.options.virtualenv``,
-  relative to the project root) or, without one, ``$PULUMI_PYTHON_CMD`` / ``python3`` /
-  ``python``. Config goes in ``PULUMI_CONFIG`` / ``PULUMI_CONFIG_SECRET_KEYS``. Exit code
-  32 means the program already reported its error (``bail``); any other failure is
-  returned as an error string.
+  with the interpreter of the program's virtualenv, as the RunRequest's program info gives
+  it (``runtime.options`` of Pulumi.yaml): ``virtualenv`` relative to the project's root;
+  with the ``uv`` toolchain and no ``virtualenv``, ``$UV_PROJECT_ENVIRONMENT`` or ``.venv``
+  beside the nearest ``uv.lock`` (else ``pyproject.toml``, else the program's directory);
+  without a toolchain, ``uv`` when a ``uv.lock`` is found upwards of the program, the
+  unsupported ``poetry`` when a ``poetry.lock`` is, else ``pip``. Without a virtualenv:
+  ``$PULUMI_PYTHON_CMD``, ``python3`` or ``python``. Config goes in ``PULUMI_CONFIG`` /
+  ``PULUMI_CONFIG_SECRET_KEYS``. Exit code 32 means the program already reported its error
+  (``bail``); any other failure is returned as an error string.
 * ``GetRequiredPackages``: the resource plugins of installed packages that carry a
   ``pulumi-plugin.json`` (or are named ``pulumi-*``/``pulumi_*``).
 * ``GetPluginInfo``, ``Handshake``, ``About``, ``GetProgramDependencies``, ``Cancel``.
 
-Not implemented (the engine gets UNIMPLEMENTED): creating a missing virtualenv or
-installing dependencies (``InstallDependencies``; the engine tolerates this), the poetry
-toolchain, attaching a debugger, ``RunPlugin`` (plugins written in Python), code generation,
-``Pack``, ``Link``, ``Template`` and ``RuntimeOptionsPrompts``.
+What differs:
+
+* The host itself is Python (the upstream one is a Go binary), so it needs an interpreter
+  with the pulumi SDK and grpcio before the engine has said which program it serves. It
+  takes, in this order: ``$PULUMI_LANGUAGE_PYTHON_HOST_PYTHON`` if set (used as is); the
+  interpreter of the program's own virtualenv, read from the ``Pulumi.yaml`` found in the
+  directory the engine starts it in or above (block-style YAML, unless the first python has
+  PyYAML); ``$VIRTUAL_ENV``'s; ``python3`` and ``python`` on PATH. It starts with whichever
+  the wrapper found first, moves to the best one with ``exec`` before importing anything,
+  and moves on to the next when one lacks the SDK. Nothing ties it to one checkout's
+  virtualenv: a program runs while another project's virtualenv is being rebuilt.
+* Not implemented (the engine gets UNIMPLEMENTED, or an error): creating a missing
+  virtualenv or installing dependencies (``InstallDependencies``; the engine tolerates
+  this), running ``uv sync``, the poetry toolchain, attaching a debugger, ``RunPlugin``
+  (plugins written in Python), code generation, ``Pack``, ``Link``, ``Template`` and
+  ``RuntimeOptionsPrompts``.
 """
 
 from __future__ import annotations
@@ -44,18 +60,163 @@ import threading
 from concurrent import futures
 from typing import Any
 
+#: An interpreter for the host itself, taken as is (see the module's docstring).
+ENV_HOST_PYTHON = "PULUMI_LANGUAGE_PYTHON_HOST_PYTHON"
+#: The interpreters this start of the host already moved away from, so that it never loops.
+ENV_TRIED = "PULUMI_LANGUAGE_PYTHON_HOST_TRIED"
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
+
+
+def _searchup(directory: str, name: str) -> str | None:
+    """The nearest directory at or above ``directory`` holding ``name`` (toolchain.searchup)."""
+    current = os.path.abspath(directory)
+    while True:
+        if os.path.exists(os.path.join(current, name)):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def resolve_toolchain(program_directory: str, toolchain: str) -> str:
+    """The toolchain an absent option means: uv with a uv.lock, poetry with a poetry.lock, else pip."""
+    if toolchain:
+        return toolchain
+    if _searchup(program_directory, "uv.lock"):
+        return "uv"
+    if _searchup(program_directory, "poetry.lock"):
+        return "poetry"
+    return "pip"
+
+
+def resolve_virtualenv(root: str, program_directory: str, virtualenv: str, toolchain: str) -> str:
+    """The absolute virtualenv directory of a program, or "" for none (as upstream's newPip/newUv)."""
+    if toolchain == "uv" and not virtualenv:
+        project = (
+            _searchup(program_directory, "uv.lock")
+            or _searchup(program_directory, "pyproject.toml")
+            or program_directory
+        )
+        virtualenv = os.path.join(project, os.environ.get("UV_PROJECT_ENVIRONMENT") or ".venv")
+    if not virtualenv:
+        return ""
+    return os.path.normpath(virtualenv if os.path.isabs(virtualenv) else os.path.join(root, virtualenv))
+
+
+# -- the interpreter of the host itself: chosen before anything but the standard library is imported --
+
+
+def _block_yaml(text: str) -> dict[str, Any]:
+    """The block mappings of a YAML document, values as strings: enough for ``runtime.options``."""
+    top: dict[str, Any] = {}
+    stack: list[tuple[int, dict[str, Any]]] = [(-1, top)]
+    for raw in text.splitlines():
+        line = re.sub(r"\s+#.*$", "", raw).rstrip()
+        if not line.strip() or line.lstrip().startswith(("#", "-", "---")):
+            continue
+        indent = len(line) - len(line.lstrip())
+        key, colon, value = line.strip().partition(":")
+        if not colon:
+            continue
+        while indent <= stack[-1][0]:
+            stack.pop()
+        key, value = key.strip().strip("\"'"), value.strip()
+        if value:
+            stack[-1][1][key] = value.strip("\"'")
+        else:
+            child: dict[str, Any] = {}
+            stack[-1][1][key] = child
+            stack.append((indent, child))
+    return top
+
+
+def program_virtualenv_python(directory: str) -> str | None:
+    """The python of the virtualenv that the project around ``directory`` declares, if any."""
+    root = next((d for d in (_searchup(directory, f) for f in PROJECT_FILES) if d), None)
+    if root is None:
+        return None
+    path = next(os.path.join(root, f) for f in PROJECT_FILES if os.path.isfile(os.path.join(root, f)))
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        try:
+            import yaml
+
+            project = yaml.safe_load(text)
+        except ImportError:
+            project = _block_yaml(text)
+        runtime = project.get("runtime") if isinstance(project, dict) else None
+        options = runtime.get("options") if isinstance(runtime, dict) else None
+        options = options if isinstance(options, dict) else {}
+        virtualenv, toolchain = options.get("virtualenv") or "", options.get("toolchain") or ""
+        if not isinstance(virtualenv, str) or not isinstance(toolchain, str):
+            return None
+        program_directory = root
+        if isinstance(project, dict) and isinstance(project.get("main"), str):
+            main = os.path.join(root, project["main"])
+            program_directory = main if os.path.isdir(main) else os.path.dirname(main)
+        toolchain = resolve_toolchain(program_directory, toolchain)
+        venv = resolve_virtualenv(root, program_directory, virtualenv, toolchain)
+    except Exception:  # an unreadable project leaves the other candidates
+        return None
+    return os.path.join(venv, "bin", "python") if venv else None
+
+
+def _same_python(a: str, b: str) -> bool:
+    """Whether two paths start the same interpreter in the same environment (a virtualenv's
+    python and python3 do; the base python its python links to does not)."""
+    a, b = os.path.abspath(a), os.path.abspath(b)
+    return os.path.dirname(a) == os.path.dirname(b) and os.path.realpath(a) == os.path.realpath(b)
+
+
+def choose_host_python(running_lacks_sdk: bool) -> None:
+    """``exec`` this host under the best interpreter for it, unless it runs under that one."""
+    if os.environ.get(ENV_HOST_PYTHON):
+        return
+    tried = {p for p in os.environ.get(ENV_TRIED, "").split(os.pathsep) if p}
+    if running_lacks_sdk:
+        tried.add(sys.executable)
+    venv = os.environ.get("VIRTUAL_ENV")
+    candidates = [
+        program_virtualenv_python(os.getcwd()),
+        os.path.join(venv, "bin", "python") if venv else None,
+        shutil.which("python3"),
+        shutil.which("python"),
+    ]
+    for python in candidates:
+        if not python or not os.access(python, os.X_OK):
+            continue
+        if _same_python(python, sys.executable):
+            if running_lacks_sdk:
+                continue
+            return  # the best one is running
+        if any(_same_python(python, t) for t in tried):
+            continue
+        os.environ[ENV_TRIED] = os.pathsep.join(sorted(tried | {python}))
+        sys.stdout.flush()
+        os.execv(python, [python, os.path.abspath(__file__), *sys.argv[1:]])  # noqa: S606 - the same host
+
+
+if __name__ == "__main__":
+    choose_host_python(running_lacks_sdk=False)
+
 try:
     import grpc
     from google.protobuf import empty_pb2, json_format
     from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 except ImportError as exc:  # pragma: no cover - depends on the interpreter
+    if __name__ == "__main__":
+        choose_host_python(running_lacks_sdk=True)
     sys.stderr.write(
         f"pulumi-language-python: {exc}\n"
         f"The interpreter {sys.executable} running the language host needs the `pulumi` "
-        "package (with grpcio). Put a virtualenv that has it first on PATH, activate it, or "
-        "set PULUMI_LANGUAGE_PYTHON_HOST_PYTHON to its python.\n"
+        "package (with grpcio), and so did every other one it tried: the program's virtualenv "
+        "(Pulumi.yaml's runtime.options.virtualenv), $VIRTUAL_ENV, python3 and python on PATH. "
+        f"Create the program's virtualenv, or set {ENV_HOST_PYTHON} to a python that has them.\n"
     )
     sys.exit(1)
+os.environ.pop(ENV_TRIED, None)
 
 # The exec shim exits with this code after it has shown the user an actionable error.
 EXIT_CODE_BAIL = 32
@@ -71,7 +232,8 @@ LIST_DISTRIBUTIONS = r"""
 import importlib.metadata as md, importlib.util, json, os, sys
 seen, out = set(), []
 for dist in md.distributions():
-    name = dist.metadata["Name"]
+    meta = dist.metadata  # parsed once: each of dist.version and dist.requires parses it again
+    name = meta["Name"]
     if not name:
         continue
     key = name.lower().replace("_", "-").replace(".", "-")
@@ -89,7 +251,9 @@ for dist in md.distributions():
     plugin_json = next(
         (p for p in (os.path.join(d, "pulumi-plugin.json") for d in places) if os.path.isfile(p)), None
     )
-    out.append({"name": name, "version": dist.version, "requires": dist.requires or [],
+    requires = meta.get_all("Requires-Dist")
+    out.append({"name": name, "version": meta["Version"],
+                "requires": (dist.requires if requires is None else requires) or [],
                 "plugin_json": plugin_json})
 json.dump(out, sys.stdout)
 """
@@ -143,23 +307,22 @@ class Interpreter:
         virtualenv = options.get("virtualenv", "")
         if not isinstance(virtualenv, str):
             raise HostError("virtualenv option must be a string")
-        toolchain = options.get("toolchain", "pip")
-        if toolchain not in ("pip", "uv", "poetry"):
+        toolchain = options.get("toolchain", "")
+        if not isinstance(toolchain, str):
+            raise HostError("toolchain option must be a string")
+        if toolchain not in ("", "pip", "uv", "poetry"):
             raise HostError(f"unsupported toolchain option: {toolchain}")
+        toolchain = resolve_toolchain(self.program_directory, toolchain)
         if toolchain == "poetry":
             raise HostError("the poetry toolchain is not supported by this language host")
-        if toolchain == "uv" and not virtualenv:
-            virtualenv = ".venv"
         self.typechecker = options.get("typechecker", "")
         if self.typechecker not in ("", "mypy", "pyright"):
             raise HostError(f"unsupported typechecker option: {self.typechecker}")
 
-        self.virtualenv_option = virtualenv
-        self.virtualenv = ""
+        self.virtualenv = resolve_virtualenv(self.root, self.program_directory, virtualenv, toolchain)
+        self.virtualenv_option = virtualenv or self.virtualenv
         self.env = dict(os.environ)
-        if virtualenv:
-            path = virtualenv if os.path.isabs(virtualenv) else os.path.join(self.root, virtualenv)
-            self.virtualenv = os.path.normpath(path)
+        if self.virtualenv:
             self.python = os.path.join(self.virtualenv, "bin", "python")
             self.env.pop("PYTHONHOME", None)
             self.env["PATH"] = os.path.join(self.virtualenv, "bin") + os.pathsep + self.env.get("PATH", "")

@@ -18,7 +18,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e import scenarios
+from benchmarks import scenarios
 
 
 def main() -> int:

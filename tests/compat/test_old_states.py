@@ -22,12 +22,12 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from benchmarks.engine import ORGS_PROGRAM, LocalProject
 from pulumi_exo_distributor import NotFoundError, PartnerClient
 from pulumi_exo_distributor._config import Credentials
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
-from ..e2e.conftest import PROGRAM, Stack, changes, pulumi_cli, resources
-from ..engine import LocalProject
+from ..e2e.conftest import Stack, changes, pulumi_cli, resources
 
 # One simulator at the fixtures' port: every test of this module in one worker.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("compat")]
@@ -146,7 +146,7 @@ def old_stack(fixture: Fixture, simulator: Simulator, tmp_path: Path) -> Stack:
     """A new stack of today's program holding the fixture's state, its organizations seeded."""
     simulator.seed(fixture)
     m = fixture.manifest
-    local = LocalProject(tmp_path, m["project"], PROGRAM, m["passphrase"])
+    local = LocalProject(tmp_path, m["project"], ORGS_PROGRAM, m["passphrase"])
     # The stack's config with its encryption salt, so that the state's secrets still decrypt.
     shutil.copy(fixture.dir / f"Pulumi.{m['stack']}.yaml", local.dir)
     env = {

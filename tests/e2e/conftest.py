@@ -13,16 +13,14 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from benchmarks.engine import ORGS_PROGRAM, LocalProject
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
-
-from ..engine import LocalProject
 
 KEY, SECRET = "EXOe2etests000000000000001", "e2e-secret-that-must-never-leak-7f3a"
 #: Another distributor account, known to the simulator.
 OTHER_KEY, OTHER_SECRET = "EXOe2eothers00000000000001", "another-distributors-secret"
 PASSPHRASE = "e2e-passphrase"
-PROGRAM = Path(__file__).with_name("program.py")
 
 ADDRESS = {
     "name": "Acme SA",
@@ -110,7 +108,7 @@ class Stack:
 
 
 def make_stack(simulator: Any, tmp_path: Path, name: str, *, credentials_in: str) -> tuple[Stack, Any]:
-    local = LocalProject(tmp_path, "e2e", PROGRAM, PASSPHRASE)
+    local = LocalProject(tmp_path, "e2e", ORGS_PROGRAM, PASSPHRASE)
     from_env = credentials_in == "env"
     env = {
         **local.env,
@@ -121,9 +119,14 @@ def make_stack(simulator: Any, tmp_path: Path, name: str, *, credentials_in: str
     workspace = auto.LocalWorkspace(work_dir=str(local.dir), env_vars=env)
     s = auto.Stack.create(name, workspace)
     if credentials_in == "config":
-        s.set_config("exo-distributor:key", auto.ConfigValue(KEY))
-        s.set_config("exo-distributor:secret", auto.ConfigValue(SECRET, secret=True))
-        s.set_config("exo-distributor:endpoint", auto.ConfigValue(simulator.url))
+        # One `pulumi config set-all` for the three, rather than a command each.
+        s.set_all_config(
+            {
+                "exo-distributor:key": auto.ConfigValue(KEY),
+                "exo-distributor:secret": auto.ConfigValue(SECRET, secret=True),
+                "exo-distributor:endpoint": auto.ConfigValue(simulator.url),
+            }
+        )
     return Stack(s, simulator, local.backend), workspace
 
 

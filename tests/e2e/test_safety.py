@@ -9,10 +9,10 @@ from typing import Any, cast
 import pytest
 from pulumi import automation as auto
 
+from benchmarks import scenarios
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
-from . import scenarios
 from .conftest import (
     ADDRESS,
     KEY,

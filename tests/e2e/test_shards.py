@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from benchmarks.engine import VENV, offline_env
 from pulumi_exo_distributor import load_customers
 from pulumi_exo_distributor._shards import home_shard
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
-from ..engine import VENV, offline_env
 from .conftest import KEY, PASSPHRASE, SECRET
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shards"

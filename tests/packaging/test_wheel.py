@@ -32,9 +32,8 @@ from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel
 from packaging.version import Version
 from pulumi import automation as auto
 
+from benchmarks.engine import LocalProject
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
-
-from ..engine import LocalProject
 
 # One worker builds and installs once for the whole module. A copy of the files holds
 # .git_archival.txt as git stores it, unexpanded: setuptools-scm says so, and falls back.

@@ -1,9 +1,9 @@
-"""Throw-away Pulumi projects for the tests that drive the real engine.
+"""Throw-away Pulumi projects for what drives the real engine: the tests and ``make reliability``.
 
-One place says how a test runs `pulumi` alone and offline: a project directory holding the
-program as ``__main__.py`` and a ``Pulumi.yaml`` pointing at a virtualenv, a file backend beside
-it, and the environment every command of it needs (its own ``PULUMI_HOME``, a passphrase, no
-update check, no plugin download). ``scripts/reliability.py`` reaches it through tests/e2e.
+One place says how they run `pulumi` alone and offline: a project directory holding the program
+as ``__main__.py`` and a ``Pulumi.yaml`` pointing at a virtualenv, a file backend beside it, and
+the environment every command of it needs (its own ``PULUMI_HOME``, a passphrase, no update
+check, no plugin download).
 """
 
 from __future__ import annotations
@@ -16,10 +16,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["VENV", "LocalProject", "kill_tree", "offline_env"]
+__all__ = ["ORGS_PROGRAM", "VENV", "LocalProject", "kill_tree", "offline_env"]
 
 #: The virtualenv running the tests: the programs run in it too.
 VENV = Path(sys.executable).parent.parent
+#: The program of the end-to-end tests and of the reliability scenarios: the organizations that
+#: the stack config ``orgs`` describes.
+ORGS_PROGRAM = Path(__file__).with_name("orgs_program.py")
 
 
 def offline_env(workdir: Path, passphrase: str) -> dict[str, str]:

@@ -4,13 +4,17 @@ Each scenario declares a fleet (half with a client id, half without), drives `pu
 succeeds (at most ``max_runs`` times), then counts what a customer would care about: duplicates
 (two live organizations for one declaration), orphans (live, in no state), purges before the
 stack was destroyed, create-only edits refused, and what is left live after `pulumi destroy`.
-Used by the end-to-end tests (sized for CI) and by ``make reliability`` (the full table).
+Used by ``make reliability`` (the full table) and by the end-to-end tests (sized for CI).
 """
+
+# It runs the pulumi CLI by design, as the scripts and the tests do.
+# ruff: noqa: S603, S607
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from collections import Counter
@@ -26,10 +30,9 @@ from pulumi import automation as auto
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor.simulator import Credential, RunningSimulator, SimulatorConfig, run_simulator
 
-from ..engine import LocalProject, kill_tree
+from .engine import ORGS_PROGRAM, LocalProject, kill_tree
 
 KEY, SECRET = "EXOreliability000000000001", "reliability-secret"
-PROGRAM = Path(__file__).with_name("program.py")
 ADDRESS = {
     "name": "Customer SA",
     "country": "CH",
@@ -79,14 +82,18 @@ class Project:
 
     def __init__(self, workdir: Path, name: str, endpoint: str) -> None:
         self.workdir = workdir
-        local = LocalProject(workdir, "reliability", PROGRAM, "reliability")
+        local = LocalProject(workdir, "reliability", ORGS_PROGRAM, "reliability")
         self.env = {**local.env, "EXOSCALE_API_KEY": "", "EXOSCALE_API_SECRET": ""}
         self.workspace = auto.LocalWorkspace(work_dir=str(local.dir), env_vars=self.env)
         self.name = name
         self.stack = auto.Stack.create(name, self.workspace)
-        self.stack.set_config("exo-distributor:key", auto.ConfigValue(KEY))
-        self.stack.set_config("exo-distributor:secret", auto.ConfigValue(SECRET, secret=True))
-        self.point_at(endpoint)
+        self.stack.set_all_config(
+            {
+                "exo-distributor:key": auto.ConfigValue(KEY),
+                "exo-distributor:secret": auto.ConfigValue(SECRET, secret=True),
+                "exo-distributor:endpoint": auto.ConfigValue(endpoint),
+            }
+        )
 
     def point_at(self, endpoint: str) -> None:
         self.stack.set_config("exo-distributor:endpoint", auto.ConfigValue(endpoint))
@@ -230,7 +237,9 @@ def faults(workdir: Path, *, fault_rate: float, seed: int, count: int = 12, max_
 
 def crash(workdir: Path, *, count: int = 6, max_runs: int = 3) -> Outcome:
     """`kill -9` of `pulumi up` (CLI, language host, provider) while creates are in flight, then
-    the documented recovery: `pulumi cancel`, `pulumi up`."""
+    the documented recovery: `pulumi cancel`, `pulumi up`, and for each organization that `up`
+    cannot prove its own (its create was answered before the kill), the line its refusal names,
+    `adopt_id`, with `deletion_policy: purge` as for the others."""
     db = workdir / "sim.db"
     slow = SimulatorConfig(credentials=(Credential(KEY, SECRET),), db_path=str(db), latency_ms=1500)
     orgs = fleet(count)
@@ -259,11 +268,39 @@ def crash(workdir: Path, *, count: int = 6, max_runs: int = 3) -> Outcome:
     with run_simulator(healthy, port=port or 0) as sim:
         project.point_at(sim.url)
         project.cli("cancel", "--yes")
-        runs = project.converge(max_runs)
+        runs = _converge_adopting(project, sim, orgs, max_runs)
         try:
             return _settle("kill -9 mid-create", project, db, sim, orgs, runs, 0.0, None, max_runs)
         finally:
             project.workspace.remove_stack(project.name, force=True)
+
+
+def _converge_adopting(
+    project: Project, sim: RunningSimulator, orgs: dict[str, dict[str, Any]], max_runs: int
+) -> int:
+    """`pulumi up` until it succeeds and leaves nothing to do; a run refused for an organization it
+    cannot prove its own adopts it, as its error says (and counts as a run)."""
+    with PartnerClient(KEY, SECRET, sim.url) as client:
+        by_id = {str(org.id): org.client_id for org in client.list_organizations()}
+    client_ids = {
+        name: spec.get("client_id") or f"pulumi:reliability/{project.name}/{name}"
+        for name, spec in orgs.items()
+    }
+    for run in range(1, max_runs + 1):
+        try:
+            # Every refusal named in one run: the engine goes on with the other resources.
+            project.stack.up(color="never", continue_on_error=True)
+        except auto.CommandError as exc:
+            named = set(re.findall(r'adopt_id="([0-9a-f-]{36})"', str(exc)))
+            for name, client_id in client_ids.items():
+                adopted = [org_id for org_id in named if by_id.get(org_id) == client_id]
+                if adopted:
+                    orgs[name] = {**orgs[name], "adopt_id": adopted[0], "deletion_policy": "purge"}
+            project.declare(orgs)
+            continue
+        if project.clean():
+            return run
+    return max_runs + 1
 
 
 HEADER = (

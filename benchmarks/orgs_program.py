@@ -1,4 +1,5 @@
-"""The Pulumi program the end-to-end tests run: organizations described by the stack config `orgs`."""
+"""The Pulumi program of the end-to-end tests and of `make reliability`: the organizations that the
+stack config `orgs` describes."""
 
 import json
 
