@@ -113,7 +113,7 @@ def _run(args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None
 
 
 def _pulumi_env(work: Path) -> dict[str, str]:
-    """`pulumi` alone and offline, on a file backend (as benchmarks/engine.py), credentials from config only."""
+    """`pulumi` alone and offline, on a file backend (as benchmarks/engine.py), credentials from config."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EXOSCALE_", "PULUMI_"))}
     env.update(
         {
