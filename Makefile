@@ -37,8 +37,7 @@ actionlint:
 # does not run (scripts/with-tools.sh).
 WITH := scripts/with-tools.sh
 # actionlint checks the example CI workflows (shellcheck comes with the dev extra).
-WORKFLOWS := examples/fleet/.github/workflows/pulumi.yml examples/shards/.github/workflows/pulumi.yml \
-	examples/release/.github/workflows/release.yml
+WORKFLOWS := examples/fleet/.github/workflows/pulumi.yml examples/shards/.github/workflows/pulumi.yml examples/release/.github/workflows/release.yml
 
 test: setup
 	@$(WITH) pulumi actionlint -- $(PY) -m pytest $(PYTEST_XDIST)
