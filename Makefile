@@ -16,11 +16,12 @@ PYTEST_XDIST := -n $(WORKERS) --dist loadgroup
 
 setup: $(STAMP)
 
-# Re-installs only when the dependencies change; the package itself is editable. --no-compile: a
-# module is compiled when first imported, not all of them at install (0.78x the install's time).
+# Re-installs only when the dependencies change; the package itself is editable. Every module is
+# compiled at install: where PYTHONDONTWRITEBYTECODE is set (as on these machines), those .pyc are
+# the only ones, and without them each Python the engine starts compiles all it imports again.
 $(STAMP): pyproject.toml constraints.txt Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -c constraints.txt \
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt \
 	  -e '.[dev,simulator,cli,docs,billing]'
 	@touch $(STAMP)
 
