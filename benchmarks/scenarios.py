@@ -278,28 +278,37 @@ def crash(workdir: Path, *, count: int = 6, max_runs: int = 3) -> Outcome:
 def _converge_adopting(
     project: Project, sim: RunningSimulator, orgs: dict[str, dict[str, Any]], max_runs: int
 ) -> int:
-    """`pulumi up` until it succeeds and leaves nothing to do; a run refused for an organization it
-    cannot prove its own adopts it, as its error says (and counts as a run)."""
+    """`pulumi up` until it succeeds and leaves nothing to do; return the number of runs
+    (``max_runs + 1``: never). A run refused for an organization it cannot prove its own (the
+    engine stops at the first such refusal) adopts it, as the error says, and is not counted."""
     with PartnerClient(KEY, SECRET, sim.url) as client:
         by_id = {str(org.id): org.client_id for org in client.list_organizations()}
     client_ids = {
         name: spec.get("client_id") or f"pulumi:reliability/{project.name}/{name}"
         for name, spec in orgs.items()
     }
-    for run in range(1, max_runs + 1):
+    runs = 0
+    for _ in range(max_runs + len(orgs)):
         try:
-            # Every refusal named in one run: the engine goes on with the other resources.
-            project.stack.up(color="never", continue_on_error=True)
+            project.up()
         except auto.CommandError as exc:
             named = set(re.findall(r'adopt_id="([0-9a-f-]{36})"', str(exc)))
-            for name, client_id in client_ids.items():
-                adopted = [org_id for org_id in named if by_id.get(org_id) == client_id]
-                if adopted:
-                    orgs[name] = {**orgs[name], "adopt_id": adopted[0], "deletion_policy": "purge"}
+            adopted = [
+                name
+                for name, client_id in client_ids.items()
+                if "adopt_id" not in orgs[name] and any(by_id.get(org_id) == client_id for org_id in named)
+            ]
+            for name in adopted:
+                org_id = next(org_id for org_id in named if by_id.get(org_id) == client_ids[name])
+                orgs[name] = {**orgs[name], "adopt_id": org_id, "deletion_policy": "purge"}
             project.declare(orgs)
-            continue
-        if project.clean():
-            return run
+            runs += 0 if adopted else 1
+        else:
+            runs += 1
+            if project.clean():
+                return runs
+        if runs >= max_runs:
+            break
     return max_runs + 1
 
 

@@ -119,7 +119,9 @@ class Simulator:
             db.execute("DETACH DATABASE old")
 
 
-@pytest.fixture(scope="module")
+# Session-wide: the test order may interleave this module with others on its worker, and a module
+# fixture set up again would find the fixed port still held by the one before it.
+@pytest.fixture(scope="session")
 def simulator(pulumi_cli: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
     db = tmp_path_factory.mktemp("compat-simulator") / "simulator.db"
     config = SimulatorConfig(credentials=(Credential(KEY, SECRET),), db_path=str(db))
