@@ -156,9 +156,19 @@ def test_check_passes_unknown_values_through(provider: DistributorOrganizationPr
     assert whole.failures == []
 
 
-def test_check_makes_no_api_call(simulator: Any) -> None:
-    provider = configured("http://127.0.0.1:9/v1.alpha", key="EXOnothing", secret="nothing")
-    assert provider.check({}, news()).failures == []
+def test_check_calls_the_api_only_to_look_for_a_new_resources_client_id(simulator: Any) -> None:
+    provider = configured(simulator.url)
+    inputs = checked(provider)
+    # An existing resource (its recorded inputs given): no call at all.
+    assert calls_during(simulator, lambda: configured(simulator.url).check(inputs, news())) == {}
+    # A new one: one list, to refuse a client id that a live organization already has.
+    fresh = configured(simulator.url)
+    assert calls_during(simulator, lambda: fresh.check({}, news())) == {"list-distributor-organizations": 1}
+    # Without the API (a preview without network or credentials) the look-up is skipped: check
+    # passes, and create looks again under the same rule.
+    with stamina.set_testing(True, attempts=1):
+        offline = configured("http://127.0.0.1:9/v1.alpha", key="EXOnothing", secret="nothing")
+        assert offline.check({}, news()).failures == []
 
 
 # -- diff -----------------------------------------------------------------------------------
