@@ -115,9 +115,10 @@ class DistributorOrganizationProvider(ResourceProvider):
         """The provider process's one client (one connection pool), made on first use."""
         with self._lock:
             if self._client is None:
+                credentials = self._config.credentials()  # first: without them, no HTTP stack
+
                 from ._client import PartnerClient
 
-                credentials = self._config.credentials()
                 self._fingerprint = credentials.key_fingerprint
                 self._legacy_fingerprint = credentials.legacy_key_fingerprint
                 self._client = PartnerClient(credentials=credentials)
