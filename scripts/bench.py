@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import functools
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -42,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.page import PAGE, Run, loadavg, section_text, write_section
+from benchmarks.profile import ProfiledRun
 from pulumi_exo_distributor._host import ENV_WORKERS
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, simulator_process
 
@@ -194,8 +197,10 @@ class Bench:
         skip_checkpoints_from: int,
         log: Path,
         latency_ms: float,
+        profile: Path | None = None,
     ) -> None:
         self.workdir = workdir
+        self.profiler = ProfiledRun(profile) if profile is not None else None
         self.sim = sim
         self.latency_ms = latency_ms
         self.parallel = parallel
@@ -234,10 +239,24 @@ class Bench:
             env[ENV_WORKERS] = str(variant.workers)
         return env
 
-    def pulumi(self, args: Sequence[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    def pulumi(
+        self, args: Sequence[str], env: dict[str, str], *, profile: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         with self.log.open("a") as log:
             log.write(f"\n$ pulumi {' '.join(args)}\n")
             log.flush()
+            if profile is not None and self.profiler is not None:
+                proc = self.profiler.run(
+                    ["pulumi", *args, "--non-interactive"],
+                    prefix=profile,
+                    cwd=self.project,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+                cpu = ", ".join(f"{name} {sec:.2f} s" for name, sec in sorted(self.profiler.cpu.items()))
+                log.write(f"CPU: {cpu}\n")
+                return subprocess.CompletedProcess(proc.args, proc.returncode or 0)
             return subprocess.run(
                 ["pulumi", *args, "--non-interactive"],
                 cwd=self.project,
@@ -277,7 +296,7 @@ class Bench:
                 load = os.getloadavg()[0]
                 with self.memory.watch():
                     started = time.perf_counter()
-                    done = self.pulumi(args, env)
+                    done = self.pulumi(args, env, profile=f"{variant.name}-{n}-{rep}-{phase}-")
                     seconds = time.perf_counter() - started
                 after = self.sim.stats()
                 calls = {op: after[op] - before.get(op, 0) for op in after if after[op] - before.get(op, 0)}
@@ -290,7 +309,7 @@ class Bench:
                     calls,
                     self.memory.peak_kib,
                     ok=done.returncode == 0,
-                    parallel=self.parallel,
+                    parallel=self.parallel or _default_parallel(),
                     host_threads=self.memory.peak_threads,
                     skip_checkpoints=self.skip_checkpoints,
                     latency_ms=self.latency_ms,
@@ -360,9 +379,14 @@ def summarise(samples: Sequence[Sample]) -> dict[tuple[int, str, str], Cell]:
     return cells
 
 
-#: The engine's `--parallel` when none is given: pulumi's default is 4 steps per CPU.
 def engine_parallel() -> int:
-    return 4 * (os.cpu_count() or 1)
+    """The engine's `--parallel` when none is given, as `pulumi up --help` states it (4 steps per
+    CPU in pulumi 3.260), for samples that did not record it."""
+    try:
+        text = subprocess.run(["pulumi", "up", "--help"], capture_output=True, text=True, check=True).stdout
+        return int(re.search(r"--parallel int32 .*\(default (\d+)\)", text).group(1))  # type: ignore[union-attr]
+    except (OSError, subprocess.CalledProcessError, AttributeError, ValueError):
+        return 4 * (os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -379,9 +403,14 @@ def api_aware_limit(ours: Cell | None, floor: Cell | None, latency_ms: float) ->
     if ours is None or floor is None or not ours.seconds or not floor.seconds or not ours.calls:
         return None
     latency = ours.latency_ms if ours.latency_ms is not None else latency_ms
-    parallel = ours.parallel or engine_parallel()
+    parallel = ours.parallel or _default_parallel()
     api = statistics.median(ours.calls) * latency / 1000 / parallel
     return Limit(floor.median + api, floor.min + api, api)
+
+
+@functools.cache
+def _default_parallel() -> int:
+    return engine_parallel()
 
 
 def _over(cell: Cell | None, limit: Limit | None) -> str:
@@ -573,6 +602,13 @@ def main() -> int:
         "--rate-limit", type=float, default=0.0, help="the simulator's --rate-limit (default 0)"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench-out", help="where results go (bench-out/)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="profile every phase with py-spy (benchmarks/profile.py): a speedscope file per Python "
+        "process into DIR, each process's CPU seconds into the log; the figures then include py-spy's cost",
+    )
     parser.add_argument("--plot", type=Path, default=None, help="PNG path (default OUT/fleet-scale.png)")
     parser.add_argument(
         "--page",
@@ -646,6 +682,7 @@ def main() -> int:
             skip_checkpoints_from=args.skip_checkpoints_from,
             log=log,
             latency_ms=args.latency_ms,
+            profile=args.profile,
         )
         for n in args.sizes:
             reps = args.large_reps if n >= args.large else args.reps
