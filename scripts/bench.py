@@ -11,6 +11,11 @@ Variants: `ours` (this package), `floor` (benchmarks/floor.py: same inputs and o
 call), `naive` (benchmarks/naive.py: Exoscale's official client, one call per operation). A
 variant written `ours@4` runs ours with its host capped at 4 workers (the SDK's own number).
 
+With the floor beside ours, each phase also gets its *API-aware limit*: the floor's time plus the
+calls ours made times the simulator's latency, divided by the steps the engine runs at once
+(`--parallel`, else pulumi's default of 4 per CPU) -- what no provider that makes those calls can
+beat -- and ours over it. Each sample records the 1-minute load average when its phase started.
+
 Prints a markdown table (median and min of the repetitions, and their ratios), writes it with
 the raw samples (JSON), the run's record (run.json) and a plot (PNG) into --out, and into its
 section of docs/benchmarks.md (--section, default fleet-scale) with the command, the date, the
@@ -20,8 +25,11 @@ load and the machine (--no-page to leave the page alone).
 from __future__ import annotations
 
 import argparse
+import compileall
+import functools
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -36,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.page import PAGE, Run, loadavg, section_text, write_section
+from benchmarks.profile import ProfiledRun
 from pulumi_exo_distributor._host import ENV_WORKERS
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, simulator_process
 
@@ -88,6 +97,9 @@ class Sample:
     parallel: int | None = None
     host_threads: int | None = None
     skip_checkpoints: bool = False
+    #: The simulator's latency per request, and the 1-minute load average when the phase started.
+    latency_ms: float | None = None
+    load: float | None = None
 
     @property
     def total_calls(self) -> int:
@@ -177,10 +189,20 @@ class HostMemory:
 
 class Bench:
     def __init__(
-        self, workdir: Path, sim: Any, *, parallel: int | None, skip_checkpoints_from: int, log: Path
+        self,
+        workdir: Path,
+        sim: Any,
+        *,
+        parallel: int | None,
+        skip_checkpoints_from: int,
+        log: Path,
+        latency_ms: float,
+        profile: Path | None = None,
     ) -> None:
         self.workdir = workdir
+        self.profiler = ProfiledRun(profile) if profile is not None else None
         self.sim = sim
+        self.latency_ms = latency_ms
         self.parallel = parallel
         self.skip_checkpoints_from = skip_checkpoints_from
         self.skip_checkpoints = False
@@ -217,10 +239,24 @@ class Bench:
             env[ENV_WORKERS] = str(variant.workers)
         return env
 
-    def pulumi(self, args: Sequence[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    def pulumi(
+        self, args: Sequence[str], env: dict[str, str], *, profile: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         with self.log.open("a") as log:
             log.write(f"\n$ pulumi {' '.join(args)}\n")
             log.flush()
+            if profile is not None and self.profiler is not None:
+                proc = self.profiler.run(
+                    ["pulumi", *args, "--non-interactive"],
+                    prefix=profile,
+                    cwd=self.project,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+                cpu = ", ".join(f"{name} {sec:.2f} s" for name, sec in sorted(self.profiler.cpu.items()))
+                log.write(f"CPU: {cpu}\n")
+                return subprocess.CompletedProcess(proc.args, proc.returncode or 0)
             return subprocess.run(
                 ["pulumi", *args, "--non-interactive"],
                 cwd=self.project,
@@ -257,9 +293,10 @@ class Bench:
                 if self.parallel is not None and phase != "preview":
                     args += ["--parallel", str(self.parallel)]
                 before = self.sim.stats()
+                load = os.getloadavg()[0]
                 with self.memory.watch():
                     started = time.perf_counter()
-                    done = self.pulumi(args, env)
+                    done = self.pulumi(args, env, profile=f"{variant.name}-{n}-{rep}-{phase}-")
                     seconds = time.perf_counter() - started
                 after = self.sim.stats()
                 calls = {op: after[op] - before.get(op, 0) for op in after if after[op] - before.get(op, 0)}
@@ -272,9 +309,11 @@ class Bench:
                     calls,
                     self.memory.peak_kib,
                     ok=done.returncode == 0,
-                    parallel=self.parallel,
+                    parallel=self.parallel or _default_parallel(),
                     host_threads=self.memory.peak_threads,
                     skip_checkpoints=self.skip_checkpoints,
+                    latency_ms=self.latency_ms,
+                    load=load,
                 )
                 samples.append(sample)
                 print(
@@ -306,6 +345,9 @@ class Cell:
     calls: list[int] = field(default_factory=list)
     rss: list[int] = field(default_factory=list)
     threads: list[int] = field(default_factory=list)
+    loads: list[float] = field(default_factory=list)
+    latency_ms: float | None = None
+    parallel: int | None = None
     failed: int = 0
 
     @property
@@ -330,7 +372,58 @@ def summarise(samples: Sequence[Sample]) -> dict[tuple[int, str, str], Cell]:
             cell.rss.append(s.peak_rss_kib)
         if s.host_threads is not None:
             cell.threads.append(s.host_threads)
+        if s.load is not None:
+            cell.loads.append(s.load)
+        cell.latency_ms = s.latency_ms if s.latency_ms is not None else cell.latency_ms
+        cell.parallel = s.parallel if s.parallel is not None else cell.parallel
     return cells
+
+
+def engine_parallel() -> int:
+    """The engine's `--parallel` when none is given, as `pulumi up --help` states it (4 steps per
+    CPU in pulumi 3.260), for samples that did not record it."""
+    try:
+        text = subprocess.run(["pulumi", "up", "--help"], capture_output=True, text=True, check=True).stdout
+        return int(re.search(r"--parallel int32 .*\(default (\d+)\)", text).group(1))  # type: ignore[union-attr]
+    except (OSError, subprocess.CalledProcessError, AttributeError, ValueError):
+        return 4 * (os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The API-aware limit of a phase: the floor's time plus the API's own share of the phase, the
+    calls the provider made times the latency, spread over the steps the engine runs at once."""
+
+    median: float
+    min: float
+    api_seconds: float
+
+
+def api_aware_limit(ours: Cell | None, floor: Cell | None, latency_ms: float) -> Limit | None:
+    if ours is None or floor is None or not ours.seconds or not floor.seconds or not ours.calls:
+        return None
+    latency = ours.latency_ms if ours.latency_ms is not None else latency_ms
+    parallel = ours.parallel or _default_parallel()
+    api = statistics.median(ours.calls) * latency / 1000 / parallel
+    return Limit(floor.median + api, floor.min + api, api)
+
+
+@functools.cache
+def _default_parallel() -> int:
+    return engine_parallel()
+
+
+def _over(cell: Cell | None, limit: Limit | None) -> str:
+    if cell is None or limit is None or not cell.seconds:
+        return "-"
+    return f"{cell.median / limit.median:.2f}x ({cell.min / limit.min:.2f}x)"
+
+
+def _loads(cells: Sequence[Cell | None]) -> str:
+    loads = [load for c in cells if c is not None for load in c.loads]
+    if not loads:
+        return "-"
+    return f"{min(loads):.1f}-{max(loads):.1f}"
 
 
 def _time(cell: Cell | None) -> str:
@@ -352,18 +445,26 @@ def _calls(cell: Cell | None) -> str:
     return str(low) if low == high else f"{low}-{high}"
 
 
-def table(samples: Sequence[Sample], variants: Sequence[str], *, threads: bool = False) -> str:
+def table(
+    samples: Sequence[Sample], variants: Sequence[str], *, threads: bool = False, latency_ms: float = 20.0
+) -> str:
+    """The markdown table; with a floor beside the first variant, its API-aware limit and the ratio to
+    it (``latency_ms`` for samples that did not record the simulator's latency)."""
     cells = summarise(samples)
     sizes = sorted({s.n for s in samples})
     phases = [p for p in PHASES if any(s.phase == p for s in samples)]
     base = variants[0]
     others = [v for v in variants if v != base]
+    limited = "floor" in others
     head = ["N", "phase", *(f"{v} s, median (min)" for v in variants)]
     head += [f"{base}/{v}, of medians (of mins)" for v in others]
+    if limited:
+        head += ["API-aware limit s, median (min)", f"{base}/limit, of medians (of mins)"]
     head += [f"calls {v}" for v in variants]
     head += [f"peak RSS MiB {v}" for v in variants]
     if threads:
         head += [f"host threads {v}" for v in variants]
+    head += ["load (1 min) at the phases' start"]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for n in sizes:
         skipped = any(s.skip_checkpoints for s in samples if s.n == n)
@@ -371,6 +472,13 @@ def table(samples: Sequence[Sample], variants: Sequence[str], *, threads: bool =
             row = [f"{n} (no checkpoints)" if skipped else str(n), phase]
             row += [_time(cells.get((n, phase, v))) for v in variants]
             row += [_ratio(cells.get((n, phase, base)), cells.get((n, phase, v))) for v in others]
+            if limited:
+                ours, floor = cells.get((n, phase, base)), cells.get((n, phase, "floor"))
+                limit = api_aware_limit(ours, floor, latency_ms)
+                row += [
+                    "-" if limit is None else f"{limit.median:.2f} ({limit.min:.2f})",
+                    _over(cells.get((n, phase, base)), limit),
+                ]
             row += [_calls(cells.get((n, phase, v))) for v in variants]
             row += [
                 _mib(max(c.rss)) if (c := cells.get((n, phase, v))) is not None and c.rss else "-"
@@ -381,6 +489,7 @@ def table(samples: Sequence[Sample], variants: Sequence[str], *, threads: bool =
                     str(max(c.threads)) if (c := cells.get((n, phase, v))) is not None and c.threads else "-"
                     for v in variants
                 ]
+            row.append(_loads([cells.get((n, phase, v)) for v in variants]))
             lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -483,11 +592,23 @@ def main() -> int:
         dest="skip_checkpoints_from",
         help="same as --skip-checkpoints-from 0",
     )
-    parser.add_argument("--latency-ms", type=float, default=20.0, help="the simulator's latency (default 20)")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=20.0,
+        help="the simulator's latency (default 20); with --render, for samples that did not record it",
+    )
     parser.add_argument(
         "--rate-limit", type=float, default=0.0, help="the simulator's --rate-limit (default 0)"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench-out", help="where results go (bench-out/)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="profile every phase with py-spy (benchmarks/profile.py): a speedscope file per Python "
+        "process into DIR, each process's CPU seconds into the log; the figures then include py-spy's cost",
+    )
     parser.add_argument("--plot", type=Path, default=None, help="PNG path (default OUT/fleet-scale.png)")
     parser.add_argument(
         "--page",
@@ -519,10 +640,10 @@ def main() -> int:
                 metas.append(meta_path.read_text().strip())
         names = list(dict.fromkeys(s.variant for s in loaded))
         args.out.mkdir(parents=True, exist_ok=True)
-        plotted = report(loaded, names, "\n".join(metas), args.out, args.plot)
+        plotted = report(loaded, names, "\n".join(metas), args.out, args.plot, latency_ms=args.latency_ms)
         runs = [recorded_run(directory) for directory in args.render]
         if not args.no_page:
-            write_page(args.page, args.section, runs, loaded, names, plotted)
+            write_page(args.page, args.section, runs, loaded, names, plotted, latency_ms=args.latency_ms)
         return 0
     phases = [p for p in args.phases.split(",") if p]
     unknown = set(phases) - set(PHASES)
@@ -531,6 +652,11 @@ def main() -> int:
     if shutil.which("pulumi") is None:
         parser.error("the pulumi CLI is not on PATH: run `make bench`")
     variants: list[Variant] = args.variants
+    # As installed from a wheel: the programs and hosts load the project's modules compiled, not
+    # compiled again in every process (an editable install writes no .pyc with
+    # PYTHONDONTWRITEBYTECODE set, and the package has more modules than the floor).
+    for folder in ("pulumi_exo_distributor", "benchmarks"):
+        compileall.compile_dir(ROOT / folder, quiet=1)
     args.out.mkdir(parents=True, exist_ok=True)
     log = args.out / "pulumi.log"
     log.write_text("")
@@ -550,7 +676,13 @@ def main() -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, simulator_process(config) as sim:
         bench = Bench(
-            Path(tmp), sim, parallel=args.parallel, skip_checkpoints_from=args.skip_checkpoints_from, log=log
+            Path(tmp),
+            sim,
+            parallel=args.parallel,
+            skip_checkpoints_from=args.skip_checkpoints_from,
+            log=log,
+            latency_ms=args.latency_ms,
+            profile=args.profile,
         )
         for n in args.sizes:
             reps = args.large_reps if n >= args.large else args.reps
@@ -578,9 +710,9 @@ def main() -> int:
     run = replace(run, load=f"{load_before} at the start, {_loadavg()} at the end", settings=settings)
     run.save(args.out / "run.json")
     names = [v.name for v in variants]
-    plotted = report(samples, names, meta, args.out, args.plot)
+    plotted = report(samples, names, meta, args.out, args.plot, latency_ms=args.latency_ms)
     if not args.no_page:
-        write_page(args.page, args.section, [run], samples, names, plotted)
+        write_page(args.page, args.section, [run], samples, names, plotted, latency_ms=args.latency_ms)
     return 0 if all(s.ok for s in samples) else 1
 
 
@@ -589,10 +721,16 @@ def _loadavg() -> str:
 
 
 def report(
-    samples: Sequence[Sample], names: Sequence[str], meta: str, out: Path, plot_path: Path | None
+    samples: Sequence[Sample],
+    names: Sequence[str],
+    meta: str,
+    out: Path,
+    plot_path: Path | None,
+    *,
+    latency_ms: float,
 ) -> Path | None:
     """Print the table and write it into ``out``; the plot's path, if one was drawn."""
-    text = table(samples, names, threads=any("@" in name for name in names))
+    text = table(samples, names, threads=any("@" in name for name in names), latency_ms=latency_ms)
     (out / "table.md").write_text(meta + "\n\n" + text + "\n")
     print("\n" + meta + "\n\n" + text)
     plot_path = plot_path or out / "fleet-scale.png"
@@ -624,6 +762,8 @@ def write_page(
     samples: Sequence[Sample],
     names: Sequence[str],
     plotted: Path | None,
+    *,
+    latency_ms: float,
 ) -> None:
     """The figures into their section of the results page; the plot beside it, in its img/."""
     page = page or PAGE
@@ -633,7 +773,7 @@ def write_page(
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(plotted, target)
         image = f"img/{section}.png"
-    text = table(samples, names, threads=any("@" in name for name in names))
+    text = table(samples, names, threads=any("@" in name for name in names), latency_ms=latency_ms)
     write_section(page, section, section_text(runs, text, image=image))
 
 
