@@ -33,6 +33,7 @@ __all__ = ["ProfiledRun", "summary"]
 
 #: What a Python process is, from its command line: the roles worth telling apart.
 ROLES = (
+    ("pulumi-language-python-exec", "program"),
     ("pulumi.dynamic", "provider-host"),
     ("pulumi_language_python_host", "language-host"),
     ("pulumi-language-python", "language-host"),
@@ -113,6 +114,10 @@ class ProfiledRun:
             for pid, cmdline in tree.items():
                 seconds = _cpu_seconds(pid)
                 if seconds is not None and not cmdline.startswith("py-spy"):
+                    # A process may exec another program (the language host runs the program's
+                    # interpreter): its last command line names it.
+                    for name in [name for name in self.cpu if name.endswith(f"-{pid}")]:
+                        del self.cpu[name]
                     self.cpu[f"{_role(cmdline)}-{pid}"] = seconds
             for pid, cmdline in tree.items():
                 if not self.spy or pid in spies or pid == proc.pid or not _is_python(pid):
