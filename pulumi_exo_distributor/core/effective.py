@@ -103,7 +103,9 @@ def imported_outputs(org: Organization, state: Mapping[str, Any], key_fingerprin
 def imported_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs an import records: the adoption as a program would declare it, without what the
     API never returns (the program's values are recorded at its first run, with no change)."""
-    inputs = {key: outs[key] for key in INPUT_FIELDS if outs.get(key) is not None and key not in NEVER_RETURNED}
+    inputs = {
+        key: outs[key] for key in INPUT_FIELDS if outs.get(key) is not None and key not in NEVER_RETURNED
+    }
     if inputs.get("status") not in ("active", "suspended"):
         inputs.pop("status", None)  # `created`: the program's status (active by default) applies
     inputs.pop("allow_replacement", None)

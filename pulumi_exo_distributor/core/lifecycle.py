@@ -182,7 +182,9 @@ class Lifecycle:
         with self._explained("import", id_, None):
             org = self.directory.get(id_)
             if org is None:
-                raise DistributorOrganizationError(explain.import_not_found(id_, self._scope(), self._key_help))
+                raise DistributorOrganizationError(
+                    explain.import_not_found(id_, self._scope(), self._key_help)
+                )
             if org.status.value == "terminated":
                 raise DistributorOrganizationError(
                     f"cannot import organization {id_}: it is terminated (its purge may be scheduled)"

@@ -13,4 +13,11 @@ from __future__ import annotations
 from ._names import PACKAGE, PLUGIN_EXECUTABLE, TYPE_TOKEN, plugin_version, semver
 from ._resource import DistributorOrganization
 
-__all__ = ["PACKAGE", "PLUGIN_EXECUTABLE", "TYPE_TOKEN", "DistributorOrganization", "plugin_version", "semver"]
+__all__ = [
+    "PACKAGE",
+    "PLUGIN_EXECUTABLE",
+    "TYPE_TOKEN",
+    "DistributorOrganization",
+    "plugin_version",
+    "semver",
+]

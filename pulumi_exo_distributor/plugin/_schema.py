@@ -103,7 +103,9 @@ def _organization() -> dict[str, Any]:
     }
     outputs = {
         **inputs,
-        "status": _string("The status the API reports.", enum=("created", "active", "suspended", "terminated")),
+        "status": _string(
+            "The status the API reports.", enum=("created", "active", "suspended", "terminated")
+        ),
         "remoteBillingAddress": {
             "type": "object",
             "additionalProperties": {"type": "string"},
@@ -147,11 +149,13 @@ def _functions() -> dict[str, Any]:
     statement = {
         "type": "object",
         "additionalProperties": _ANY,
-        "description": "A usage statement: code, currency, totalExclVat, totalInclVat, startDate, endDate, usage.",
+        "description": "A usage statement: code, currency, totalExclVat, totalInclVat, startDate, "
+        "endDate, usage.",
     }
     return {
         f"{PACKAGE}:index:getOrganization": {
-            "description": "The organization `id` as the Partner API returns it (no display name, no owner e-mail).",
+            "description": "The organization `id` as the Partner API returns it (no display name, "
+            "no owner e-mail).",
             "inputs": _object({"id": _string("The organization's id (a UUID).")}, ["id"]),
             "outputs": _object(_organization_info(), ["id", "status"]),
         },

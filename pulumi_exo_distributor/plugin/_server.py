@@ -15,6 +15,7 @@ keeps them, for a bug report.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import os
@@ -25,7 +26,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 from pulumi.provider.experimental import provider as sdk
-from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.server import ProviderServicer
 
 from .._config import CONFIG_KEY, ENV_KEY, StackSettings
@@ -68,6 +68,11 @@ def _failures(pairs: list[tuple[str, str]]) -> list[sdk.CheckFailure]:
             reason = shown + reason[len(name) :]
         failures.append(sdk.CheckFailure(shown, reason))
     return failures
+
+
+def _as_given(pairs: list[tuple[str, str]]) -> list[sdk.CheckFailure]:
+    """Failures about keys as the program spelled them (not schema names: never renamed)."""
+    return [sdk.CheckFailure(name, reason) for name, reason in pairs]
 
 
 class _EngineLog:
@@ -218,7 +223,7 @@ class DistributorProvider(sdk.Provider):
         olds, _ = from_engine(request.old_inputs)
         news, refused = from_engine(request.new_inputs)
         if refused:
-            return sdk.CheckResponse(inputs=request.new_inputs, failures=_failures(refused))
+            return sdk.CheckResponse(inputs=request.new_inputs, failures=_as_given(refused))
         if "default_client_id" not in news:
             identity = identity_from_urn(request.urn)
             if identity is not None:
@@ -289,7 +294,7 @@ class DistributorProvider(sdk.Provider):
             raise _Refused(f"unknown function {request.tok!r}: this provider has {', '.join(FUNCTIONS)}")
         args, refused = from_engine(request.args)
         if refused:
-            return sdk.InvokeResponse(failures=_failures(refused))
+            return sdk.InvokeResponse(failures=_as_given(refused))
         try:
             call, subject = self._function(name, args)
         except ValueError as exc:
@@ -310,7 +315,10 @@ class DistributorProvider(sdk.Provider):
     def _function(self, name: str, args: Mapping[str, Any]) -> tuple[Callable[[Any], dict[str, Any]], str]:
         if name == "get_organization":
             org_id = str(args.get("id") or "")
-            return (lambda c: dict(organization_info(c.get_organization(org_id))), f"get organization {org_id}")
+            return (
+                lambda c: dict(organization_info(c.get_organization(org_id))),
+                f"get organization {org_id}",
+            )
         if name == "list_organizations":
             return (
                 lambda c: {"organizations": [organization_info(o) for o in c.list_organizations()]},
@@ -385,7 +393,9 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         raise SystemExit(2)
-    logging.basicConfig(level=os.environ.get("EXO_DISTRIBUTOR_LOG_LEVEL", "WARNING").upper(), stream=sys.stderr)
+    logging.basicConfig(
+        level=os.environ.get("EXO_DISTRIBUTOR_LOG_LEVEL", "WARNING").upper(), stream=sys.stderr
+    )
 
     async def serve() -> None:
         from pulumi.runtime.proto import provider_pb2_grpc
@@ -403,7 +413,5 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.flush()
         await server.wait_for_termination()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
-    except KeyboardInterrupt:
-        pass

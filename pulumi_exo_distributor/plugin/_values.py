@@ -79,7 +79,9 @@ def _value(value: Any, *, nested: bool = False) -> PropertyValue:
     if isinstance(value, int):
         return PropertyValue(float(value))
     if isinstance(value, Mapping):
-        return PropertyValue({(camel(str(k)) if nested else str(k)): _value(v, nested=nested) for k, v in value.items()})
+        return PropertyValue(
+            {(camel(str(k)) if nested else str(k)): _value(v, nested=nested) for k, v in value.items()}
+        )
     if isinstance(value, Sequence):
         return PropertyValue([_value(v, nested=nested) for v in value])
     return PropertyValue(str(value))
