@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Coroutine, Iterator, Mapping
+from typing import Any, TypeVar
 
 import pytest
 from pulumi.provider.experimental import provider as sdk
@@ -22,6 +22,7 @@ from pulumi_exo_distributor.plugin._schema import schema
 from pulumi_exo_distributor.plugin._server import DistributorProvider, _said
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
+T = TypeVar("T")
 KEY, SECRET = "EXOplugintests000000000001", "plugin-tests-secret-never-shown"
 OTHER_KEY, OTHER_SECRET = "EXOplugintests000000000002", "the-other-plugin-secret"
 URN = f"urn:pulumi:dev::fleet::{TYPE_TOKEN}::acme"
@@ -113,11 +114,13 @@ def props(values: dict[str, Any]) -> dict[str, PropertyValue]:
     return {k: pv(v) for k, v in values.items()}
 
 
-def plain(values: dict[str, PropertyValue]) -> dict[str, Any]:
+def plain(values: dict[str, PropertyValue] | None) -> dict[str, Any]:
+    assert values is not None
+
     def one(value: PropertyValue) -> Any:
         if isinstance(value.value, Computed):
             return "<unknown>"
-        if isinstance(value.value, dict) or hasattr(value.value, "items"):
+        if isinstance(value.value, Mapping):
             return {k: one(v) for k, v in value.value.items()}
         if isinstance(value.value, tuple):
             return [one(v) for v in value.value]
@@ -135,7 +138,7 @@ class Plugin:
         config = {"key": pv(key), "secret": pv(secret).with_secret(True), "endpoint": pv(endpoint)}
         self.run(self.provider.configure(sdk.ConfigureRequest({}, config, True, False)))
 
-    def run(self, call: Any) -> Any:
+    def run(self, call: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(call)
 
     def check(
@@ -148,6 +151,7 @@ class Plugin:
         assert not checked.failures, [f.reason for f in checked.failures]
         assert checked.inputs is not None
         made = self.run(self.provider.create(sdk.CreateRequest(urn, checked.inputs, 60, False)))
+        assert made.resource_id is not None
         return made.resource_id, plain(checked.inputs), plain(made.properties)
 
     def diff(self, org_id: str, olds: dict[str, Any], news: dict[str, Any]) -> sdk.DiffResponse:
