@@ -69,8 +69,9 @@ def api(simulator: Any) -> Iterator[PartnerClient]:
 class Stack:
     """One throw-away stack of the test program, on a local file backend."""
 
-    def __init__(self, stack: auto.Stack, simulator: Any, backend: Path) -> None:
+    def __init__(self, stack: auto.Stack, simulator: Any, backend: Path, frontend: str = "dynamic") -> None:
         self.stack = stack
+        self.frontend = frontend
         self.backend = backend
         self.simulator = simulator
         self.output: list[str] = []
@@ -107,7 +108,13 @@ class Stack:
         return {name: value.value for name, value in self.stack.outputs().items()}
 
 
-def make_stack(simulator: Any, tmp_path: Path, name: str, *, credentials_in: str) -> tuple[Stack, Any]:
+#: The front-ends of the organization resource: the dynamic provider and the provider plugin.
+FRONTENDS = ("dynamic", "plugin")
+
+
+def make_stack(
+    simulator: Any, tmp_path: Path, name: str, *, credentials_in: str, frontend: str = "dynamic"
+) -> tuple[Stack, Any]:
     local = LocalProject(tmp_path, "e2e", ORGS_PROGRAM, PASSPHRASE)
     from_env = credentials_in == "env"
     env = {
@@ -127,7 +134,9 @@ def make_stack(simulator: Any, tmp_path: Path, name: str, *, credentials_in: str
                 "exo-distributor:endpoint": auto.ConfigValue(simulator.url),
             }
         )
-    return Stack(s, simulator, local.backend), workspace
+    if frontend != "dynamic":
+        s.set_config("frontend", auto.ConfigValue(frontend))
+    return Stack(s, simulator, local.backend, frontend), workspace
 
 
 def _stack_fixture(credentials_in: str) -> Any:
