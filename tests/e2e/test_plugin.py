@@ -128,6 +128,13 @@ def test_pulumi_import_then_the_program_previews_clean_and_destroy_retains(
     org_id = existing(api, "plugin-e2e-imported")
     stack.set_orgs({})
     stack.up()
+    # An id no organization has: refused with the plugin's message alone (no Python frames).
+    missing = "00000000-0000-4000-8000-000000000000"
+    wrong = stack.cli("import", TYPE_TOKEN, "nothing", missing, "--yes", "--generate-code=false")
+    said = wrong.stdout + wrong.stderr
+    assert wrong.returncode != 0
+    assert f"cannot import organization {missing}: no organization with this id" in said, said
+    assert 'File "' not in said and "Traceback" not in said and SECRET not in said
     imported = stack.cli(
         "import", TYPE_TOKEN, "acme", org_id, "--yes", "--generate-code=false", "--protect=false"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Coroutine, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor._inputs import INPUT_FIELDS
 from pulumi_exo_distributor._models import BillingAddress, OrganizationInput
 from pulumi_exo_distributor._resource import default_client_id
+from pulumi_exo_distributor.core import Checked
 from pulumi_exo_distributor.plugin import TYPE_TOKEN, semver
 from pulumi_exo_distributor.plugin._names import FUNCTIONS, camel, identity_from_urn, snake
 from pulumi_exo_distributor.plugin._schema import schema
@@ -314,3 +316,32 @@ def test_functions_are_served_as_invokes(plugin: Plugin, api: PartnerClient) -> 
         )
     )
     assert [f.property for f in bad.failures] == ["period"]
+
+
+class _Gate:
+    """A core whose check returns only once ``n`` checks are under way at the same time."""
+
+    def __init__(self, n: int) -> None:
+        self.barrier = threading.Barrier(n, timeout=20)
+
+    def check(self, olds: Any, news: Any) -> Checked:
+        self.barrier.wait()  # BrokenBarrierError if the calls were served one after the other
+        return Checked(dict(news))
+
+
+def test_calls_run_at_once_as_many_as_the_engine_sends(plugin: Plugin) -> None:
+    # The SDK serves every call on one event loop; the blocking core must not serialise them.
+    plugin.provider.core = _Gate(16)  # type: ignore[assignment]
+
+    async def sixteen() -> list[sdk.CheckResponse]:
+        return await asyncio.gather(
+            *(
+                plugin.provider.check(
+                    sdk.CheckRequest(URN.replace("acme", f"c{n}"), {}, props(declared()), b"")
+                )
+                for n in range(16)
+            )
+        )
+
+    answers = plugin.run(sixteen())
+    assert len(answers) == 16 and not any(a.failures for a in answers)
