@@ -26,6 +26,8 @@ for name, spec in json.loads(config.require("orgs")).items():
         opts=pulumi.ResourceOptions(
             protect=spec.pop("protect", False),
             aliases=[pulumi.Alias(name=alias) for alias in spec.pop("aliases", [])],
+            # Pulumi's own import option (the provider plugin only: a dynamic resource cannot).
+            import_=spec.pop("import_id", None),
         ),
         **spec,
     )

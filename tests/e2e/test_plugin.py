@@ -179,3 +179,22 @@ def test_the_engine_gets_the_schema_from_the_plugin_on_path(plugin_stack: Stack)
     schema = json.loads(shown.stdout)
     assert schema["version"] == plugin_version()
     assert TYPE_TOKEN in schema["resources"]
+
+
+def test_the_import_resource_option_adopts_an_organization_the_program_declares(
+    plugin_stack: Stack, api: PartnerClient
+) -> None:
+    stack = plugin_stack
+    org_id = existing(api, "plugin-e2e-import-option")
+    declared = org_spec(client_id="plugin-e2e-import-option", adopt_id=org_id, display_name="Any name")
+    stack.set_orgs({"acme": {**declared, "import_id": org_id}})
+    _, calls = stack.calls(stack.up)
+    assert "create-distributor-organization" not in calls
+    org = organizations(stack)["acme"]
+    assert org["id"] == org_id and org["inputs"]["deletionPolicy"] == "retain"
+    # The option kept or not, nothing changes; removed from the program, it is left running.
+    stack.set_orgs({"acme": declared})
+    assert stack.cli("preview", "--expect-no-changes").returncode == 0
+    stack.set_orgs({})
+    stack.up()
+    assert api.get_organization(org_id).status.value == "active"
