@@ -192,7 +192,7 @@ def existing(api: PartnerClient, client_id: str) -> str:
     return str(api.activate_organization(org.id).id)
 
 
-def test_lifecycle_create_read_diff_update_delete(plugin: Plugin, api: PartnerClient) -> None:
+def test_lifecycle_create_read_diff_update_delete(plugin: Plugin, api: PartnerClient, simulator: Any) -> None:
     org_id, inputs, outputs = plugin.up(declared(clientId="plugin-life"))
     # The effective policy is in the inputs (so every preview shows it), the identity from the URN.
     assert inputs["deletionPolicy"] == "purge"
@@ -219,9 +219,20 @@ def test_lifecycle_create_read_diff_update_delete(plugin: Plugin, api: PartnerCl
     # Refresh: the whole state from the id.
     read = plugin.run(plugin.provider.read(sdk.ReadRequest(URN, org_id, props(outputs), props(inputs))))
     assert read.resource_id == org_id and plain(read.properties)["status"] == "suspended"
+    # A 404 under another key is no proof that it is gone: refused, never forgotten.
+    other = Plugin(simulator.url, OTHER_KEY, OTHER_SECRET)
+    try:
+        with pytest.raises(Exception, match="it was created or last seen with API key") as caught:
+            other.run(other.provider.read(sdk.ReadRequest(URN, org_id, updated.properties, props(inputs))))
+        assert OTHER_SECRET not in str(caught.value) and SECRET not in str(caught.value)
+    finally:
+        other.close()
     # Delete per the recorded policy: purge.
     plugin.run(plugin.provider.delete(sdk.DeleteRequest(URN, org_id, updated.properties, 60)))
     assert org_id not in {str(o.id) for o in api.list_organizations() if o.status.value != "terminated"}
+    # Gone, under the key that recorded it: the engine is told to forget it.
+    gone = plugin.run(plugin.provider.read(sdk.ReadRequest(URN, org_id, updated.properties, props(inputs))))
+    assert not gone.resource_id
 
 
 def test_bad_input_names_the_schema_field_before_any_call(plugin: Plugin, simulator: Any) -> None:
