@@ -65,7 +65,8 @@ def organizations(stack: Stack) -> dict[str, dict[str, Any]]:
 
 def test_lifecycle_through_the_engine(plugin_stack: Stack, api: PartnerClient, tmp_path: Path) -> None:
     stack = plugin_stack
-    stack.set_orgs({"acme": org_spec(client_id="plugin-e2e-life")})
+    # A BillingAddressArgs (snake_case getters) reaches the plugin under the schema's names.
+    stack.set_orgs({"acme": org_spec(client_id="plugin-e2e-life", typed_address=True)})
     up = stack.up()
     assert changes(up.summary.resource_changes) == {"create": 2}
     org = organizations(stack)["acme"]
