@@ -379,3 +379,31 @@ def test_the_schema_is_valid_for_pulumis_metaschema() -> None:
     broken = json.loads(json.dumps(document))
     broken["resources"][TYPE_TOKEN]["inputProperties"]["status"]["type"] = "enumeration"
     assert list(validator.iter_errors(broken))
+
+
+def test_without_stack_config_the_environment_gives_the_credentials(
+    simulator: Any, api: PartnerClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EXOSCALE_API_KEY", KEY)
+    monkeypatch.setenv("EXOSCALE_API_SECRET", SECRET)
+    monkeypatch.setenv("EXOSCALE_PARTNER_API_ENDPOINT", simulator.url)
+    provider = DistributorProvider()
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(provider.configure(sdk.ConfigureRequest({}, {}, True, False)))
+        org_id = existing(api, "plugin-from-env")
+        read = loop.run_until_complete(provider.read(sdk.ReadRequest(URN, org_id, {}, {})))
+        assert read.resource_id == org_id
+    finally:
+        loop.close()
+    # Without either, the failure names what to set, and no secret.
+    monkeypatch.delenv("EXOSCALE_API_SECRET")
+    bare = DistributorProvider()
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(bare.configure(sdk.ConfigureRequest({}, {}, True, False)))
+        with pytest.raises(Exception, match="EXOSCALE_API_SECRET") as caught:
+            loop.run_until_complete(bare.read(sdk.ReadRequest(URN, org_id, {}, {})))
+        assert SECRET not in str(caught.value)
+    finally:
+        loop.close()
