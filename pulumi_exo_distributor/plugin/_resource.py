@@ -9,7 +9,7 @@ records this package's version on the default provider (``default_<version>``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 
@@ -40,17 +40,20 @@ class DistributorOrganization(pulumi.CustomResource):
     (the dynamic resource); see docs/guides/plugin.md for when to use which.
     """
 
-    status: pulumi.Output[str]
-    display_name: pulumi.Output[str]
-    owner_email: pulumi.Output[str]
-    billing_address: pulumi.Output[dict[str, str]]
-    remote_billing_address: pulumi.Output[dict[str, str] | None]
-    client_id: pulumi.Output[str]
-    deletion_policy: pulumi.Output[str]
-    adopt_id: pulumi.Output[str | None]
-    allow_replacement: pulumi.Output[bool]
-    key_fingerprint: pulumi.Output[str]
-    provider_version: pulumi.Output[str]
+    # For type checkers only: the SDK reads a resource class's annotations again for every resource
+    # (see pulumi_exo_distributor._resource).
+    if TYPE_CHECKING:
+        status: pulumi.Output[str]
+        display_name: pulumi.Output[str]
+        owner_email: pulumi.Output[str]
+        billing_address: pulumi.Output[dict[str, str]]
+        remote_billing_address: pulumi.Output[dict[str, str] | None]
+        client_id: pulumi.Output[str]
+        deletion_policy: pulumi.Output[str]
+        adopt_id: pulumi.Output[str | None]
+        allow_replacement: pulumi.Output[bool]
+        key_fingerprint: pulumi.Output[str]
+        provider_version: pulumi.Output[str]
 
     def __init__(
         self,
