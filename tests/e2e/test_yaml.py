@@ -1,0 +1,175 @@
+"""Pulumi YAML programs through the real engine, with the YAML language host that
+scripts/ensure-pulumi-yaml.sh builds (``make test`` puts it first on PATH).
+
+Each test runs the `pulumi` CLI itself, as a user would, in a project of its own on a file backend,
+and checks afterwards that nothing it started is still running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.engine import kill_tree, offline_env
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSPHRASE = "yaml-passphrase"
+#: The longest any one command of these tests may take before its whole process tree is killed.
+TIMEOUT = 300
+
+
+@pytest.fixture(scope="session")
+def yaml_host(pulumi_cli: str) -> str:
+    found = shutil.which("pulumi-language-yaml")
+    if found is None:
+        pytest.fail(
+            "pulumi-language-yaml is not on PATH: run the tests with `make test`, which builds it "
+            "(scripts/ensure-pulumi-yaml.sh), or put its directory on PATH",
+            pytrace=False,
+        )
+    return found
+
+
+def _running_with(marker: str) -> list[str]:
+    """The processes whose environment names ``marker`` (each test's own directory): what the
+    engine started for it and left running."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as environ:
+                if marker.encode() not in environ.read():
+                    continue
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+            found.append(f"{entry}: {command}")
+        except OSError:
+            continue
+    return found
+
+
+class YamlProject:
+    """A Pulumi YAML project in ``workdir/project`` with one stack, on the file backend
+    ``workdir/backend``; every command runs the `pulumi` CLI on PATH with ``env``."""
+
+    def __init__(self, workdir: Path, program: str, stack: str = "dev", **env: str) -> None:
+        self.workdir = workdir
+        self.dir = workdir / "project"
+        self.dir.mkdir(parents=True)
+        (self.dir / "Pulumi.yaml").write_text(program)
+        (workdir / "backend").mkdir()
+        self.stack = stack
+        self.env = {
+            **os.environ,
+            **offline_env(workdir, PASSPHRASE),
+            "PULUMI_BACKEND_URL": f"file://{workdir / 'backend'}",
+            **env,
+        }
+        self.run("stack", "init", stack, stack_arg=False)
+
+    def run(self, *args: str, check: bool = True, stack_arg: bool = True) -> subprocess.CompletedProcess[str]:
+        """``pulumi ARGS`` in the project; on a timeout its whole process tree is killed first."""
+        command = ["pulumi", *args, "--non-interactive", "--color", "never"]
+        if stack_arg:
+            command += ["--stack", self.stack]
+        process = subprocess.Popen(
+            command, cwd=self.dir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            stdout, stderr = process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            kill_tree(process.pid)
+            process.communicate()
+            raise
+        done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+        if check and done.returncode != 0:
+            pytest.fail(
+                f"pulumi {' '.join(args)} exited {done.returncode}:\n{stdout}\n{stderr}", pytrace=False
+            )
+        return done
+
+    def config(self, values: Mapping[str, str], *, secret: bool = False) -> None:
+        for key, value in values.items():
+            self.run("config", "set", key, value, *(["--secret"] if secret else []))
+
+    def outputs(self) -> dict[str, Any]:
+        return dict(json.loads(self.run("stack", "output", "--json", "--show-secrets").stdout))
+
+    def leftovers(self) -> list[str]:
+        return _running_with(str(self.workdir))
+
+
+@pytest.fixture
+def yaml_project(yaml_host: str, tmp_path: Path) -> Iterator[type[YamlProject]]:
+    """YamlProject, for projects under ``tmp_path``; afterwards, no process the engine started for
+    them may still run (any that does is killed, and the test fails)."""
+    yield YamlProject
+    left = _running_with(str(tmp_path))
+    for line in left:
+        kill_tree(int(line.split(":", 1)[0]))
+    assert not left, f"still running after the test: {left}"
+
+
+#: A YAML program of config and outputs only: no provider, so it proves the host alone.
+CONFIG_ONLY = """\
+name: yaml-host-check
+runtime: yaml
+description: config and outputs only, evaluated by pulumi-language-yaml
+config:
+  customers:
+    type: string
+  seats:
+    type: integer
+    default: 3
+  token:
+    type: string
+    secret: true
+variables:
+  names:
+    fn::split:
+      - ","
+      - ${customers}
+outputs:
+  first: ${names[0]}
+  joined:
+    fn::join:
+      - " + "
+      - ${names}
+  seats: ${seats}
+  token: ${token}
+"""
+
+
+def test_the_yaml_host_runs_a_program_of_config_and_outputs(
+    yaml_project: type[YamlProject], tmp_path: Path
+) -> None:
+    project = yaml_project(tmp_path, CONFIG_ONLY)
+    project.config({"customers": "acme,globex"})
+    project.config({"token": "s3cret"}, secret=True)
+    up = project.run("up", "--yes", "--skip-preview")
+    assert "error" not in up.stdout.lower(), up.stdout
+    assert project.outputs() == {"first": "acme", "joined": "acme + globex", "seats": 3, "token": "s3cret"}
+    # The secret stays one in the state.
+    state = project.run("stack", "export").stdout
+    assert "s3cret" not in state
+    # A changed config value shows in the next preview, then an up applies it.
+    project.config({"seats": "5"})
+    preview = project.run("preview", "--diff")
+    assert "seats" in preview.stdout and "5" in preview.stdout, preview.stdout
+    project.run("up", "--yes", "--skip-preview")
+    assert project.outputs()["seats"] == 5
+    project.run("preview", "--expect-no-changes")
+    # The host type-checks the config it declares: an integer that is not one stops the program.
+    project.config({"seats": "many"})
+    refused = project.run("preview", check=False)
+    assert refused.returncode != 0
+    assert "seats" in refused.stdout + refused.stderr, refused.stdout + refused.stderr
+    project.run("destroy", "--yes", "--skip-preview")
