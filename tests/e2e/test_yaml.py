@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -18,6 +19,8 @@ from typing import Any
 import pytest
 
 from benchmarks.engine import kill_tree, offline_env
+from pulumi_exo_distributor import PartnerClient
+from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "yaml-passphrase"
@@ -139,24 +142,34 @@ variables:
       - ${customers}
 outputs:
   first: ${names[0]}
+  names: ${names}
   joined:
     fn::join:
       - " + "
-      - ${names}
+      - - ${names[1]}
+        - ${names[0]}
   seats: ${seats}
   token: ${token}
 """
 
 
 def test_the_yaml_host_runs_a_program_of_config_and_outputs(
-    yaml_project: type[YamlProject], tmp_path: Path
+    yaml_project: type[YamlProject], yaml_host: str, tmp_path: Path
 ) -> None:
     project = yaml_project(tmp_path, CONFIG_ONLY)
     project.config({"customers": "acme,globex"})
     project.config({"token": "s3cret"}, secret=True)
     up = project.run("up", "--yes", "--skip-preview")
     assert "error" not in up.stdout.lower(), up.stdout
-    assert project.outputs() == {"first": "acme", "joined": "acme + globex", "seats": 3, "token": "s3cret"}
+    assert project.outputs() == {
+        "first": "acme",
+        "names": ["acme", "globex"],
+        "joined": "globex + acme",
+        "seats": 3,
+        "token": "s3cret",
+    }
+    # The engine ran the host found on PATH (the one make test built), and says so.
+    assert f"using pulumi-language-yaml from $PATH at {yaml_host}" in up.stdout + up.stderr
     # The secret stays one in the state.
     state = project.run("stack", "export").stdout
     assert "s3cret" not in state
@@ -173,3 +186,67 @@ def test_the_yaml_host_runs_a_program_of_config_and_outputs(
     assert refused.returncode != 0
     assert "seats" in refused.stdout + refused.stderr, refused.stdout + refused.stderr
     project.run("destroy", "--yes", "--skip-preview")
+
+
+EXAMPLE = ROOT / "examples" / "yaml" / "Pulumi.yaml"
+KEY, SECRET = "EXOyamlexample000000000001", "yaml-example-secret-never-shown"
+
+
+@pytest.fixture
+def own_simulator() -> Iterator[Any]:
+    """A simulator of this test alone: its organizations are exactly the example's."""
+    with run_simulator(SimulatorConfig(credentials=(Credential(KEY, SECRET),))) as running:
+        yield running
+
+
+def test_the_yaml_example_creates_suspends_and_destroys_per_each_deletion_policy(
+    yaml_project: type[YamlProject], own_simulator: Any, tmp_path: Path
+) -> None:
+    project = yaml_project(tmp_path, EXAMPLE.read_text())
+    project.config({"exo-distributor:key": KEY, "exo-distributor:endpoint": own_simulator.url})
+    project.config({"exo-distributor:secret": SECRET}, secret=True)
+
+    project.run("up", "--yes", "--skip-preview")
+    ids = {name: value["id"] for name, value in project.outputs().items()}
+    assert sorted(ids) == ["acme", "globex", "initech"]
+    with PartnerClient(KEY, SECRET, own_simulator.url) as api:
+        orgs = {str(org.id): org for org in api.list_organizations()}
+        assert set(orgs) == set(ids.values())
+        by_name = {name: orgs[org_id] for name, org_id in ids.items()}
+        assert {name: org.status.value for name, org in by_name.items()} == dict.fromkeys(ids, "active")
+        assert {name: org.client_id for name, org in by_name.items()} == {
+            "acme": "acme-ch",
+            "globex": "globex-de",
+            "initech": "initech-fr",
+        }
+        assert by_name["globex"].billing_address is not None
+        assert by_name["globex"].billing_address.city == "München"
+        # Nothing secret in the state.
+        assert SECRET not in project.run("stack", "export").stdout
+
+        # A status change through config: one update, in place, then nothing left to do.
+        project.config({"globexStatus": "suspended"})
+        preview = project.run("preview", "--diff")
+        assert re.search(
+            r"~ exo-distributor:index:DistributorOrganization: \(update\)\s+\[id=", preview.stdout
+        )
+        assert "1 to update" in preview.stdout, preview.stdout
+        project.run("up", "--yes", "--skip-preview")
+        status = {name: api.get_organization(org_id).status.value for name, org_id in ids.items()}
+        assert status == {"acme": "active", "globex": "suspended", "initech": "active"}
+        assert project.outputs()["globex"] == {"id": ids["globex"], "status": "suspended"}
+        project.run("preview", "--expect-no-changes")
+
+        # destroy: each organization as its deletionPolicy says.
+        before = own_simulator.stats()
+        destroyed = project.run("destroy", "--yes", "--skip-preview")
+        purges = own_simulator.stats().get("schedule-purge-distributor-organization", 0) - before.get(
+            "schedule-purge-distributor-organization", 0
+        )
+        assert purges == 1  # acme's, the default policy; none for the others
+        remaining = {str(org.id): org.status.value for org in api.list_organizations()}
+        assert remaining.get(ids["acme"], "terminated") == "terminated"
+        assert remaining[ids["globex"]] == "terminated"
+        assert remaining[ids["initech"]] == "active"
+        assert "left running, no longer managed" in destroyed.stdout + destroyed.stderr
+    assert project.run("stack", "export").stdout.count('"urn"') == 0
