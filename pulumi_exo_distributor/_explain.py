@@ -28,6 +28,8 @@ __all__ = [
     "environment_help",
     "gone_refused",
     "hint",
+    "import_needs_adoption",
+    "import_not_found",
     "newer_writer_refused",
     "policy_change_with_replacement",
     "replacement_refused",
@@ -289,3 +291,18 @@ def resource_error(
     if isinstance(error, APIError) and error.request_id:
         said += f" (request id {error.request_id}: give it to Exoscale support)"
     return f"cannot {action} {subject}: {said}\n  hint: {resource_hint(action, error, client_id)}"
+
+
+def import_not_found(org_id: str, scope: str, key_help: str) -> str:
+    return (
+        f"cannot import organization {org_id}: no organization with this id is visible to API key "
+        f"{scope}. Check the id, and that {key_help} is the key of the distributor account that owns it."
+    )
+
+
+def import_needs_adoption(org_id: str) -> str:
+    return (
+        f"organization {org_id} was imported (`pulumi import`), not created by this program: declare "
+        f"adopt_id {org_id!r} (deleting the resource then leaves it running: deletion_policy 'retain'), "
+        "or declare deletion_policy ('purge' terminates it and purges the customer's account on delete)"
+    )

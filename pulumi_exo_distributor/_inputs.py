@@ -22,6 +22,7 @@ __all__ = [
     "ADDRESS_FIELDS",
     "CREATE_ONLY",
     "INPUT_FIELDS",
+    "NEVER_RETURNED",
     "UNKNOWN",
     "BillingAddressInput",
     "DeletionPolicy",
@@ -59,6 +60,9 @@ INPUT_FIELDS = (
     "default_client_id",
 )
 _REQUIRED = ("display_name", "owner_email", "billing_address")
+#: Inputs the API never returns (no display name in its answers; the owner's e-mail is write-only):
+#: an imported organization's state cannot know them until the program declares them.
+NEVER_RETURNED = ("display_name", "owner_email")
 
 
 def default_deletion_policy(*, adopting: bool) -> DeletionPolicy:
@@ -260,6 +264,8 @@ def create_only_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> lis
         old, new = comparable(olds.get(key)), news.get(key)
         if key == "client_id" and new is None:
             continue  # not declared: the recorded client id is kept
+        if key in NEVER_RETURNED and old is None:
+            continue  # never known (an imported organization): the program's value is recorded
         if not has_unknown(new) and old != new:
             changes.append((key, old, new))
     return changes

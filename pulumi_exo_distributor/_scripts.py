@@ -11,7 +11,7 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 
-__all__ = ["exo_distributor", "exo_distributor_simulator", "missing_extra_message"]
+__all__ = ["exo_distributor", "exo_distributor_simulator", "missing_extra_message", "provider_plugin"]
 
 #: Extra -> the top-level modules it brings. A setting declared once: pyproject.toml's extras
 #: are checked against it by the tests.
@@ -66,3 +66,11 @@ def exo_distributor_simulator(argv: Sequence[str] | None = None) -> None:
     from .simulator.__main__ import main
 
     sys.exit(main(argv))
+
+
+def provider_plugin(argv: Sequence[str] | None = None) -> None:
+    """``pulumi-resource-exo-distributor``: the provider plugin the engine starts (no extra: the
+    base install has Pulumi's SDK and gRPC)."""
+    from .plugin._server import main
+
+    main(None if argv is None else list(argv))

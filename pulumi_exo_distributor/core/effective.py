@@ -16,6 +16,7 @@ from .._errors import DistributorOrganizationError
 from .._inputs import (
     ADDRESS_FIELDS,
     INPUT_FIELDS,
+    NEVER_RETURNED,
     OrganizationArgs,
     comparable,
     create_only_changes,
@@ -30,9 +31,13 @@ if TYPE_CHECKING:
     from .._models import Organization
 
 __all__ = [
+    "NEVER_RETURNED",
     "args_from_state",
     "changed",
     "complete",
+    "imported_inputs",
+    "imported_outputs",
+    "imported_undeclared",
     "organization_from_state",
     "outputs",
     "parse",
@@ -66,6 +71,45 @@ def outputs(
         "remote_billing_address": remote_address(org),
         "provider_version": current_version(),
     }
+
+
+def imported_undeclared(state: Mapping[str, Any]) -> bool:
+    """Whether ``state`` (recorded inputs or outputs) is an imported organization's that no
+    program has declared yet: it adopts the organization and lacks what the API never returns.
+    Every state this package's resources write has a display name, so this is an import's only."""
+    return bool(state.get("adopt_id")) and state.get("display_name") is None
+
+
+def imported_outputs(org: Organization, state: Mapping[str, Any], key_fingerprint: str) -> dict[str, Any]:
+    """The outputs of an imported organization, from the API's answer and what the state recorded
+    (nothing at the import itself): an adoption, whose policy is ``retain`` unless recorded."""
+    remote = remote_address(org) or {}
+    recorded = state.get("billing_address")
+    address = recorded if recorded is not None else {k: v for k, v in remote.items() if k in ADDRESS_FIELDS}
+    return {
+        "billing_address": comparable(address),
+        "client_id": state.get("client_id") if state.get("client_id") is not None else org.client_id,
+        "status": org.status.value,
+        "deletion_policy": state.get("deletion_policy") or default_deletion_policy(adopting=True),
+        "adopt_id": state.get("adopt_id") or str(org.id),
+        "allow_replacement": False,
+        "default_client_id": state.get("default_client_id"),
+        "key_fingerprint": key_fingerprint,
+        "remote_billing_address": remote_address(org),
+        "provider_version": current_version(),
+    }
+
+
+def imported_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs an import records: the adoption as a program would declare it, without what the
+    API never returns (the program's values are recorded at its first run, with no change)."""
+    inputs = {
+        key: outs[key] for key in INPUT_FIELDS if outs.get(key) is not None and key not in NEVER_RETURNED
+    }
+    if inputs.get("status") not in ("active", "suspended"):
+        inputs.pop("status", None)  # `created`: the program's status (active by default) applies
+    inputs.pop("allow_replacement", None)
+    return inputs
 
 
 def complete(
@@ -145,6 +189,8 @@ def _known_differs(new: object, old: object) -> bool:
 
 
 def changed(key: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    if key in NEVER_RETURNED and olds.get(key) is None:
+        return False  # never known (an imported organization): recorded with the next update
     if key == "adopt_id":
         return False  # bookkeeping: recorded with the next update, never a change by itself
     if key == "default_client_id":

@@ -44,9 +44,13 @@ from .claims import Claims, resource_label
 from .create import CreateOnce
 from .directory import Directory
 from .effective import (
+    NEVER_RETURNED,
     args_from_state,
     changed,
     complete,
+    imported_inputs,
+    imported_outputs,
+    imported_undeclared,
     organization_from_state,
     outputs,
     parse,
@@ -85,6 +89,8 @@ class Read:
 class Diffed:
     changes: bool
     replaces: list[str]
+    #: Every input that changes (a front-end that shows a detailed diff names them).
+    keys: tuple[str, ...] = ()
 
 
 class Lifecycle:
@@ -121,6 +127,14 @@ class Lifecycle:
         """``olds``: the resource's recorded inputs (empty for a new one); ``news``: the program's."""
         olds = user_props(olds)
         inputs, failures = complete(olds, news)
+        if imported_undeclared(olds):
+            failures = [
+                (name, reason)
+                for name, reason in failures
+                if not (name in NEVER_RETURNED and news.get(name) is None)
+            ]
+            if "adopt_id" not in inputs and "deletion_policy" not in user_props(news):
+                failures.append(("adopt_id", explain.import_needs_adoption(str(olds["adopt_id"]))))
         if failures:
             return Checked(inputs, failures)
         if olds:
@@ -157,6 +171,28 @@ class Lifecycle:
             # The program's policy, always: never one chosen here.
             return str(org.id), outputs(args, org, args.deletion_policy, self._scope())
 
+    def import_(self, id_: str, identity: str | None) -> Read:
+        """``pulumi import``: an existing organization, from its id alone, as an adoption.
+
+        The program did not create it, so the recorded inputs adopt it (``adopt_id``, hence the
+        policy ``retain``: a destroy leaves it running unless the program declares ``purge``).
+        The API never returns the display name nor the owner's e-mail: they are left out, and the
+        program's values then record without a change (see :func:`imported_undeclared`).
+        """
+        with self._explained("import", id_, None):
+            org = self.directory.get(id_)
+            if org is None:
+                raise DistributorOrganizationError(
+                    explain.import_not_found(id_, self._scope(), self._key_help)
+                )
+            if org.status.value == "terminated":
+                raise DistributorOrganizationError(
+                    f"cannot import organization {id_}: it is terminated (its purge may be scheduled)"
+                )
+            self._claim_organization(str(org.id), identity)
+            outs = imported_outputs(org, {"default_client_id": identity}, self._scope())
+            return Read(str(org.id), outs, imported_inputs(outs))
+
     def read(self, id_: str, props: Mapping[str, Any]) -> Read:
         state = user_props(props)
         self._in_state(id_, state)
@@ -167,6 +203,9 @@ class Lifecycle:
                 return Read(None)
             if org.status.value == "terminated":
                 return Read(None)
+            if imported_undeclared(state):
+                outs = imported_outputs(org, state, self._scope())
+                return Read(str(org.id), outs, imported_inputs(outs))
             outs = outputs(
                 args_from_state(state), org, state.get("deletion_policy") or "purge", self._scope()
             )
@@ -217,7 +256,7 @@ class Lifecycle:
                 raise DistributorOrganizationError(refused)
             if identity:
                 self.claims.replaces(identity, id_)
-        return Diffed(changes=bool(changes), replaces=replaces)
+        return Diffed(changes=bool(changes), replaces=replaces, keys=tuple(changes))
 
     def update(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
         """The status transition only (nothing else of an organization can change): the new outputs."""
