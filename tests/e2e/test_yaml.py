@@ -221,8 +221,15 @@ def test_the_yaml_example_creates_suspends_and_destroys_per_each_deletion_policy
         }
         assert by_name["globex"].billing_address is not None
         assert by_name["globex"].billing_address.city == "München"
-        # Nothing secret in the state.
-        assert SECRET not in project.run("stack", "export").stdout
+        # The plugin's resources in the state (no dynamic provider), and nothing secret.
+        state = project.run("stack", "export").stdout
+        assert SECRET not in state
+        kinds = sorted(r["type"] for r in json.loads(state)["deployment"]["resources"])
+        assert kinds == [
+            *["exo-distributor:index:DistributorOrganization"] * 3,
+            "pulumi:providers:exo-distributor",
+            "pulumi:pulumi:Stack",
+        ]
 
         # A status change through config: one update, in place, then nothing left to do.
         project.config({"globexStatus": "suspended"})
