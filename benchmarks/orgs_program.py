@@ -1,13 +1,18 @@
 """The Pulumi program of the end-to-end tests and of `make reliability`: the organizations that the
-stack config `orgs` describes."""
+stack config `orgs` describes, through the front-end that the stack config `frontend` names:
+`dynamic` (the default: the dynamic provider) or `plugin` (the provider plugin)."""
 
 import json
 
 import pulumi
 
-from pulumi_exo_distributor import BillingAddressArgs, DistributorOrganization
+from pulumi_exo_distributor import BillingAddressArgs
 
 config = pulumi.Config()
+if config.get("frontend") == "plugin":
+    from pulumi_exo_distributor.plugin import DistributorOrganization
+else:
+    from pulumi_exo_distributor import DistributorOrganization  # type: ignore[assignment]
 made: dict[str, DistributorOrganization] = {}
 for name, spec in json.loads(config.require("orgs")).items():
     address = spec.pop("billing_address")
@@ -21,6 +26,8 @@ for name, spec in json.loads(config.require("orgs")).items():
         opts=pulumi.ResourceOptions(
             protect=spec.pop("protect", False),
             aliases=[pulumi.Alias(name=alias) for alias in spec.pop("aliases", [])],
+            # Pulumi's own import option (the provider plugin only: a dynamic resource cannot).
+            import_=spec.pop("import_id", None),
         ),
         **spec,
     )

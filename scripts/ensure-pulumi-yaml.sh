@@ -24,7 +24,7 @@
 #    pulumi-yaml's go.mod has none, so the release builds as its authors resolved it, every module
 #    checked against its go.sum. The script says so and stops if a new pin's go.mod has any.
 #    First build with empty Go caches, 2 cores: ~155 s, 96 MB downloaded (480 MB unpacked in the
-#    module cache), 425 MB of build cache, a 31 MB executable (docs/guides/yaml.md).
+#    module cache), 425 MB of build cache, a 31 MB executable (docs/guides/plugin.md).
 # A pulumi-language-yaml already on PATH is not used: it has no way to report its version, and the
 # tests must run the pinned one (put this directory first on PATH, as scripts/with-tools.sh does).
 #

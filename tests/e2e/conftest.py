@@ -15,6 +15,9 @@ from pulumi import automation as auto
 
 from benchmarks.engine import ORGS_PROGRAM, LocalProject
 from pulumi_exo_distributor import PartnerClient
+from pulumi_exo_distributor._data import DYNAMIC_RESOURCE_TYPE
+from pulumi_exo_distributor.plugin import TYPE_TOKEN
+from pulumi_exo_distributor.plugin._names import camel
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
 KEY, SECRET = "EXOe2etests000000000000001", "e2e-secret-that-must-never-leak-7f3a"
@@ -69,8 +72,9 @@ def api(simulator: Any) -> Iterator[PartnerClient]:
 class Stack:
     """One throw-away stack of the test program, on a local file backend."""
 
-    def __init__(self, stack: auto.Stack, simulator: Any, backend: Path) -> None:
+    def __init__(self, stack: auto.Stack, simulator: Any, backend: Path, frontend: str = "dynamic") -> None:
         self.stack = stack
+        self.frontend = frontend
         self.backend = backend
         self.simulator = simulator
         self.output: list[str] = []
@@ -107,7 +111,13 @@ class Stack:
         return {name: value.value for name, value in self.stack.outputs().items()}
 
 
-def make_stack(simulator: Any, tmp_path: Path, name: str, *, credentials_in: str) -> tuple[Stack, Any]:
+#: The front-ends of the organization resource: the dynamic provider and the provider plugin.
+FRONTENDS = ("dynamic", "plugin")
+
+
+def make_stack(
+    simulator: Any, tmp_path: Path, name: str, *, credentials_in: str, frontend: str = "dynamic"
+) -> tuple[Stack, Any]:
     local = LocalProject(tmp_path, "e2e", ORGS_PROGRAM, PASSPHRASE)
     from_env = credentials_in == "env"
     env = {
@@ -127,29 +137,52 @@ def make_stack(simulator: Any, tmp_path: Path, name: str, *, credentials_in: str
                 "exo-distributor:endpoint": auto.ConfigValue(simulator.url),
             }
         )
-    return Stack(s, simulator, local.backend), workspace
+    if frontend != "dynamic":
+        s.set_config("frontend", auto.ConfigValue(frontend))
+    return Stack(s, simulator, local.backend, frontend), workspace
 
 
-def _stack_fixture(credentials_in: str) -> Any:
-    @pytest.fixture
+def _stack_fixture(credentials_in: str, *, each_frontend: bool = False) -> Any:
     def fixture(
         pulumi_cli: str, simulator: Any, tmp_path: Path, request: pytest.FixtureRequest
     ) -> Iterator[Stack]:
+        frontend = request.param if each_frontend else "dynamic"
         name = "t" + request.node.name.replace("[", "-").replace("]", "")[:40]
-        handle, workspace = make_stack(simulator, tmp_path, name, credentials_in=credentials_in)
+        handle, workspace = make_stack(
+            simulator, tmp_path, name, credentials_in=credentials_in, frontend=frontend
+        )
         yield handle
         try:
             handle.stack.destroy(color="never")
         finally:
             workspace.remove_stack(name, force=True)
 
-    return fixture
+    if each_frontend:
+        return pytest.fixture(params=FRONTENDS, name="stack")(fixture)
+    return pytest.fixture(fixture)
 
 
 #: A stack whose credentials are in its config (the secret set as a secret).
 stack = _stack_fixture("config")
 #: A stack whose credentials come from EXOSCALE_API_KEY / EXOSCALE_API_SECRET.
 env_stack = _stack_fixture("env")
+#: ``stack``, once per front-end: a module of the shared safety scenarios imports it, and its
+#: tests run against the dynamic provider and the provider plugin alike.
+each_frontend_stack = _stack_fixture("config", each_frontend=True)
+
+#: The organization's type in a state, per front-end.
+ORG_TYPES = {"dynamic": DYNAMIC_RESOURCE_TYPE, "plugin": TYPE_TOKEN}
+
+
+def is_org(resource: Mapping[str, Any]) -> bool:
+    """Whether a state's resource is an organization, of either front-end."""
+    return resource.get("type") in ORG_TYPES.values()
+
+
+def prop(stack: Stack, name: str) -> str:
+    """A property's name as the stack's front-end records and shows it (``deletion_policy``, or
+    the schema's ``deletionPolicy``)."""
+    return camel(name) if stack.frontend == "plugin" else name
 
 
 def resources(stack: auto.Stack) -> list[dict[str, Any]]:

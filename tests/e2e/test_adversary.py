@@ -14,7 +14,18 @@ from pulumi import automation as auto
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
-from .conftest import KEY, SECRET, Stack, changes, make_stack, org_spec, resources
+from .conftest import (
+    FRONTENDS,
+    KEY,
+    ORG_TYPES,
+    SECRET,
+    Stack,
+    changes,
+    each_frontend_stack,  # noqa: F401 -- `stack`, once per front-end
+    make_stack,
+    org_spec,
+    resources,
+)
 from .test_fate import kill_mid_up
 
 
@@ -23,7 +34,7 @@ def ours(stack: Stack) -> dict[str, str]:
     return {
         r["urn"].rsplit("::", 1)[1]: r["id"]
         for r in resources(stack.stack)
-        if r["type"].startswith("pulumi-python:dynamic") and not r.get("delete")
+        if r["type"] == ORG_TYPES[stack.frontend] and not r.get("delete")
     }
 
 
@@ -41,7 +52,9 @@ def test_a_new_stack_reusing_a_renamed_stacks_name_neither_takes_over_nor_purges
     old_name = stack.stack.name
     assert stack.cli("stack", "rename", "prod").returncode == 0
     workspace = stack.stack.workspace
-    fresh = Stack(auto.Stack.create(old_name, workspace), stack.simulator, stack.backend)
+    fresh = Stack(auto.Stack.create(old_name, workspace), stack.simulator, stack.backend, stack.frontend)
+    if stack.frontend != "dynamic":
+        fresh.stack.set_config("frontend", auto.ConfigValue(stack.frontend))
     fresh.stack.set_config("exo-distributor:key", auto.ConfigValue(KEY))
     fresh.stack.set_config("exo-distributor:secret", auto.ConfigValue(SECRET, secret=True))
     fresh.stack.set_config("exo-distributor:endpoint", auto.ConfigValue(stack.simulator.url))
@@ -127,14 +140,15 @@ def test_a_replacement_that_keeps_its_declared_client_id_never_ends_with_its_onl
     assert state["b"] != org_id and org_id not in live(api)
 
 
+@pytest.mark.parametrize("frontend", FRONTENDS)
 def test_a_client_id_replacement_killed_on_a_runner_that_is_gone_is_recovered_by_the_line_its_error_names(
-    pulumi_cli: str, tmp_path: Path
+    pulumi_cli: str, tmp_path: Path, frontend: str
 ) -> None:
     db = tmp_path / "sim.db"
     credentials = (Credential(KEY, SECRET),)
     with run_simulator(SimulatorConfig(credentials=credentials, db_path=str(db))) as sim:
         port = httpx.URL(sim.url).port or 0
-        stack, workspace = make_stack(sim, tmp_path, "repl", credentials_in="config")
+        stack, workspace = make_stack(sim, tmp_path, "repl", credentials_in="config", frontend=frontend)
         stack.set_orgs({"acme": org_spec(client_id="adv-old")})
         stack.up()
     slow = SimulatorConfig(credentials=credentials, db_path=str(db), latency_ms=1500)

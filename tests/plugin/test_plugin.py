@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Coroutine, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor._inputs import INPUT_FIELDS
 from pulumi_exo_distributor._models import BillingAddress, OrganizationInput
 from pulumi_exo_distributor._resource import default_client_id
+from pulumi_exo_distributor.core import Checked
 from pulumi_exo_distributor.plugin import TYPE_TOKEN, semver
 from pulumi_exo_distributor.plugin._names import FUNCTIONS, camel, identity_from_urn, snake
 from pulumi_exo_distributor.plugin._schema import schema
@@ -190,7 +192,7 @@ def existing(api: PartnerClient, client_id: str) -> str:
     return str(api.activate_organization(org.id).id)
 
 
-def test_lifecycle_create_read_diff_update_delete(plugin: Plugin, api: PartnerClient) -> None:
+def test_lifecycle_create_read_diff_update_delete(plugin: Plugin, api: PartnerClient, simulator: Any) -> None:
     org_id, inputs, outputs = plugin.up(declared(clientId="plugin-life"))
     # The effective policy is in the inputs (so every preview shows it), the identity from the URN.
     assert inputs["deletionPolicy"] == "purge"
@@ -217,9 +219,20 @@ def test_lifecycle_create_read_diff_update_delete(plugin: Plugin, api: PartnerCl
     # Refresh: the whole state from the id.
     read = plugin.run(plugin.provider.read(sdk.ReadRequest(URN, org_id, props(outputs), props(inputs))))
     assert read.resource_id == org_id and plain(read.properties)["status"] == "suspended"
+    # A 404 under another key is no proof that it is gone: refused, never forgotten.
+    other = Plugin(simulator.url, OTHER_KEY, OTHER_SECRET)
+    try:
+        with pytest.raises(Exception, match="it was created or last seen with API key") as caught:
+            other.run(other.provider.read(sdk.ReadRequest(URN, org_id, updated.properties, props(inputs))))
+        assert OTHER_SECRET not in str(caught.value) and SECRET not in str(caught.value)
+    finally:
+        other.close()
     # Delete per the recorded policy: purge.
     plugin.run(plugin.provider.delete(sdk.DeleteRequest(URN, org_id, updated.properties, 60)))
     assert org_id not in {str(o.id) for o in api.list_organizations() if o.status.value != "terminated"}
+    # Gone, under the key that recorded it: the engine is told to forget it.
+    gone = plugin.run(plugin.provider.read(sdk.ReadRequest(URN, org_id, updated.properties, props(inputs))))
+    assert not gone.resource_id
 
 
 def test_bad_input_names_the_schema_field_before_any_call(plugin: Plugin, simulator: Any) -> None:
@@ -314,3 +327,32 @@ def test_functions_are_served_as_invokes(plugin: Plugin, api: PartnerClient) -> 
         )
     )
     assert [f.property for f in bad.failures] == ["period"]
+
+
+class _Gate:
+    """A core whose check returns only once ``n`` checks are under way at the same time."""
+
+    def __init__(self, n: int) -> None:
+        self.barrier = threading.Barrier(n, timeout=20)
+
+    def check(self, olds: Any, news: Any) -> Checked:
+        self.barrier.wait()  # BrokenBarrierError if the calls were served one after the other
+        return Checked(dict(news))
+
+
+def test_calls_run_at_once_as_many_as_the_engine_sends(plugin: Plugin) -> None:
+    # The SDK serves every call on one event loop; the blocking core must not serialise them.
+    plugin.provider.core = _Gate(16)  # type: ignore[assignment]
+
+    async def sixteen() -> list[sdk.CheckResponse]:
+        return await asyncio.gather(
+            *(
+                plugin.provider.check(
+                    sdk.CheckRequest(URN.replace("acme", f"c{n}"), {}, props(declared()), b"")
+                )
+                for n in range(16)
+            )
+        )
+
+    answers = plugin.run(sixteen())
+    assert len(answers) == 16 and not any(a.failures for a in answers)

@@ -17,7 +17,7 @@ from pulumi_exo_distributor import DistributorOrganizationError, NotFoundError, 
 from pulumi_exo_distributor._client import RetryPolicy
 from pulumi_exo_distributor._journal import CreateJournal
 from pulumi_exo_distributor._models import Organization, OrganizationInput
-from pulumi_exo_distributor.core import Claims, Directory, Lifecycle
+from pulumi_exo_distributor.core import Claims, Diffed, Directory, Lifecycle
 
 SCOPE = "sha256:00000000000000aa"
 OWNER = "pulumi:fleet/prod/acme"
@@ -331,3 +331,52 @@ def test_an_api_failure_becomes_the_package_error_with_a_hint(
     inputs = fresh.check({}, declared(client_id="g")).inputs  # the look-up at check is skipped
     with pytest.raises(DistributorOrganizationError, match=r"answered HTTP 503.*\n  hint: the request may"):
         fresh.create(inputs)
+
+
+def test_an_import_is_an_adoption_whose_undeclared_fields_record_without_a_change(
+    core: Lifecycle, api: FakeAPI, warnings: list[str]
+) -> None:
+    org_id = api.add("acme-imported")
+    read = core.import_(org_id, OWNER)
+    assert read.id == org_id and api.calls == Counter({"get": 1})
+    assert read.inputs["adopt_id"] == org_id and read.inputs["deletion_policy"] == "retain"
+    assert "display_name" not in read.inputs and "owner_email" not in read.inputs
+    # The import's own check passes; the program's values for what the API never returns are no change.
+    assert core.check(read.inputs, read.inputs).failures == []
+    program = declared(
+        client_id="acme-imported", adopt_id=org_id, display_name="Any name", owner_email="a@b.ch"
+    )
+    checked = core.check(read.inputs, program)
+    assert checked.failures == []
+    assert core.diff(org_id, read.outputs, checked.inputs) == Diffed(changes=False, replaces=[], keys=())
+    # A declaration without adopt_id nor a policy would purge what the program did not create: refused.
+    assert [f for f, _ in core.check(read.inputs, declared(client_id="acme-imported")).failures] == [
+        "adopt_id"
+    ]
+    # A real difference is one: the billing address is recorded as the API has it.
+    moved = declared(client_id="acme-imported", adopt_id=org_id, billing_address={**ADDRESS, "city": "Bern"})
+    assert [f for f, _ in core.check(read.inputs, moved).failures] == ["billing_address"]
+    # A refresh keeps it an adoption; a delete retains it.
+    assert core.read(org_id, read.outputs).inputs == read.inputs
+    core.delete(org_id, read.outputs)
+    assert api.orgs[org_id]["status"] == "active" and "left running" in warnings[-1]
+
+
+def test_an_import_of_what_the_key_cannot_see_or_a_terminated_one_is_refused(
+    core: Lifecycle, api: FakeAPI
+) -> None:
+    with pytest.raises(DistributorOrganizationError, match="no organization with this id is visible"):
+        core.import_(str(uuid.uuid4()), OWNER)
+    ended = api.add("acme-ended", status="terminated")
+    with pytest.raises(DistributorOrganizationError, match="it is terminated"):
+        core.import_(ended, OWNER)
+
+
+def test_a_declared_state_still_sees_every_change_of_what_the_api_never_returns(core: Lifecycle) -> None:
+    # The rule for imports applies to states without a display name only: a created organization's
+    # state has one, and a new value is a change as before.
+    olds = {**declared(client_id="acme-1"), "status": "active", "deletion_policy": "purge"}
+    news = core.check(olds, declared(client_id="acme-1", owner_email="new@acme.example")).inputs
+    assert core.diff(str(uuid.uuid4()), olds, news).keys == ("owner_email",)
+    renamed = core.check(olds, declared(client_id="acme-1", display_name="Acme AG"))
+    assert [f for f, _ in renamed.failures] == ["display_name"]
