@@ -106,9 +106,6 @@ class YamlProject:
     def outputs(self) -> dict[str, Any]:
         return dict(json.loads(self.run("stack", "output", "--json", "--show-secrets").stdout))
 
-    def leftovers(self) -> list[str]:
-        return _running_with(str(self.workdir))
-
 
 @pytest.fixture
 def yaml_project(yaml_host: str, tmp_path: Path) -> Iterator[type[YamlProject]]:
