@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi import automation as auto
 
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor._models import BillingAddress, OrganizationInput
@@ -64,7 +65,8 @@ def organizations(stack: Stack) -> dict[str, dict[str, Any]]:
 
 def test_lifecycle_through_the_engine(plugin_stack: Stack, api: PartnerClient, tmp_path: Path) -> None:
     stack = plugin_stack
-    stack.set_orgs({"acme": org_spec(client_id="plugin-e2e-life")})
+    # A BillingAddressArgs (snake_case getters) reaches the plugin under the schema's names.
+    stack.set_orgs({"acme": org_spec(client_id="plugin-e2e-life", typed_address=True)})
     up = stack.up()
     assert changes(up.summary.resource_changes) == {"create": 2}
     org = organizations(stack)["acme"]
@@ -198,3 +200,24 @@ def test_the_import_resource_option_adopts_an_organization_the_program_declares(
     stack.set_orgs({})
     stack.up()
     assert api.get_organization(org_id).status.value == "active"
+
+
+def test_the_functions_are_invokes_of_the_plugin(plugin_stack: Stack, api: PartnerClient) -> None:
+    stack = plugin_stack
+    program = Path(__file__).with_name("plugin_functions_program.py")
+    shutil.copy(program, Path(stack.stack.workspace.work_dir) / "__main__.py")
+    org_id = existing(api, "plugin-e2e-invoked")
+    stack.stack.set_config("target", auto.ConfigValue(org_id))
+    stack.up()
+    outputs = stack.outputs()
+    assert org_id in outputs["listed"]
+    assert outputs["target"]["clientId"] == "plugin-e2e-invoked"
+    assert outputs["target"]["billingAddress"]["postalCode"] == ADDRESS["postal_code"]
+    # An id no organization has: the plugin's message, no frames, no secret.
+    stack.stack.set_config("target", auto.ConfigValue("00000000-0000-4000-8000-000000000000"))
+    failed = stack.cli("preview")
+    said = failed.stdout + failed.stderr
+    assert failed.returncode != 0 and "cannot get organization 00000000-0000-4000-8000-000000000000" in said
+    # The program's own traceback may follow; no frame of the plugin's (the SDK's servicer adds them).
+    assert "pulumi_exo_distributor/plugin" not in said and "pulumi_exo_distributor/core" not in said, said
+    assert SECRET not in said

@@ -387,6 +387,15 @@ def test_a_script_without_its_extra_says_how_to_install_it(venv: Path, script: s
     assert f"[{extra}]'" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_the_wheel_installs_the_provider_plugin_beside_the_package(venv: Path) -> None:
+    # The engine finds the plugin on PATH: the virtualenv's bin, with no extra needed.
+    plugin = venv / "bin" / "pulumi-resource-exo-distributor"
+    done = run(plugin)
+    assert done.returncode == 2, done.stderr
+    assert "the Pulumi engine starts this plugin (package exo-distributor, version" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 @pytest.fixture
 def simulator() -> Iterator[object]:
     with run_simulator(SimulatorConfig(credentials=(Credential(KEY, SECRET),))) as running:

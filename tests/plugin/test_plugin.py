@@ -7,8 +7,10 @@ import asyncio
 import json
 import threading
 from collections.abc import Coroutine, Iterator, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
+import jsonschema
 import pytest
 from pulumi.provider.experimental import provider as sdk
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
@@ -356,3 +358,24 @@ def test_calls_run_at_once_as_many_as_the_engine_sends(plugin: Plugin) -> None:
 
     answers = plugin.run(sixteen())
     assert len(answers) == 16 and not any(a.failures for a in answers)
+
+
+#: Pulumi's own metaschema of package schemas: pkg/codegen/schema/pulumi.json of pulumi/pulumi v3.260.0
+#: (the CLI built here; Apache-2.0), as the engine's schema loader checks a schema against it.
+METASCHEMA = Path(__file__).with_name("pulumi-package-metaschema.json")
+
+
+def _metaschema_validator() -> Any:
+    # Its patterns name groups Go's way, `(?<name>...)`; Python spells them `(?P<name>...)`.
+    meta = json.loads(METASCHEMA.read_text().replace("(?<", "(?P<"))
+    return jsonschema.validators.validator_for(meta)(meta)
+
+
+def test_the_schema_is_valid_for_pulumis_metaschema() -> None:
+    validator = _metaschema_validator()
+    document = schema("0.2.0-dev.12+gabc1234")
+    assert [error.message for error in validator.iter_errors(document)] == []
+    # The check itself can fail: a property of a type the metaschema does not know.
+    broken = json.loads(json.dumps(document))
+    broken["resources"][TYPE_TOKEN]["inputProperties"]["status"]["type"] = "enumeration"
+    assert list(validator.iter_errors(broken))
