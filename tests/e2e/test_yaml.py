@@ -186,6 +186,24 @@ def test_the_yaml_host_runs_a_program_of_config_and_outputs(
 
 
 EXAMPLE = ROOT / "examples" / "yaml" / "Pulumi.yaml"
+#: A YAML program that only reads, through the plugin's invokes.
+LOOKUP = """\
+name: exo-distributor-lookup
+runtime: yaml
+variables:
+  globex:
+    fn::invoke:
+      function: exo-distributor:index:getOrganization
+      arguments:
+        id: ORG_ID
+  everyone:
+    fn::invoke:
+      function: exo-distributor:index:listOrganizations
+outputs:
+  status: ${globex.status}
+  clientId: ${globex.clientId}
+  organizations: ${everyone.organizations}
+"""
 KEY, SECRET = "EXOyamlexample000000000001", "yaml-example-secret-never-shown"
 
 
@@ -240,6 +258,16 @@ def test_the_yaml_example_creates_suspends_and_destroys_per_each_deletion_policy
         assert status == {"acme": "active", "globex": "suspended", "initech": "active"}
         assert project.outputs()["globex"] == {"id": ids["globex"], "status": "suspended"}
         project.run("preview", "--expect-no-changes")
+
+        # Another YAML program reads them with the plugin's invokes, as docs/guides/plugin.md shows.
+        lookup = yaml_project(tmp_path / "lookup", LOOKUP.replace("ORG_ID", ids["globex"]))
+        lookup.config({"exo-distributor:key": KEY, "exo-distributor:endpoint": own_simulator.url})
+        lookup.config({"exo-distributor:secret": SECRET}, secret=True)
+        lookup.run("up", "--yes", "--skip-preview")
+        found = lookup.outputs()
+        assert (found["status"], found["clientId"]) == ("suspended", "globex-de")
+        assert sorted(org["id"] for org in found["organizations"]) == sorted(ids.values())
+        lookup.run("destroy", "--yes", "--skip-preview")
 
         # destroy: each organization as its deletionPolicy says.
         before = own_simulator.stats()
