@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 WORKERS ?= 2
 PYTEST_XDIST := -n $(WORKERS) --dist loadgroup
 
-.PHONY: setup pulumi actionlint test test-fast lint docs dist demo reliability bench bench-5000 shards-bench \
+.PHONY: setup pulumi pulumi-yaml actionlint test test-fast lint docs dist demo reliability bench bench-5000 shards-bench \
 	billing-chart bench-usage clean
 
 setup: $(STAMP)
@@ -29,13 +29,18 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 pulumi:
 	@scripts/ensure-pulumi.sh
 
+# Prints the directory holding Pulumi's YAML language host, pulumi-language-yaml (built once with Go,
+# then cached; make test runs the YAML example with it).
+pulumi-yaml:
+	@scripts/ensure-pulumi-yaml.sh
+
 # Prints the directory holding the pinned actionlint (built once with Go, then cached).
 actionlint:
 	@scripts/ensure-actionlint.sh
 
-# `$(WITH) pulumi -- COMMAND`: COMMAND with the Pulumi CLI (or actionlint, or both), then this
-# checkout's .venv, first on PATH; each is built once, then cached, and if one cannot be, COMMAND
-# does not run (scripts/with-tools.sh).
+# `$(WITH) pulumi -- COMMAND`: COMMAND with the Pulumi CLI (or the YAML language host, or actionlint,
+# or several), then this checkout's .venv, first on PATH; each is built once, then cached, and if one
+# cannot be, COMMAND does not run (scripts/with-tools.sh).
 WITH := scripts/with-tools.sh
 # actionlint checks the example CI workflows (shellcheck comes with the dev extra).
 WORKFLOWS := examples/fleet/.github/workflows/pulumi.yml examples/shards/.github/workflows/pulumi.yml examples/release/.github/workflows/release.yml
@@ -43,7 +48,7 @@ WORKFLOWS := examples/fleet/.github/workflows/pulumi.yml examples/shards/.github
 # tests/compat serves the old states' simulator at the fixtures' fixed port: one process runs it,
 # after the others (xdist's groups were seen split over both workers, which then fought for the port).
 test: setup
-	@$(WITH) pulumi actionlint -- $(PY) -m pytest $(PYTEST_XDIST) --ignore=tests/compat
+	@$(WITH) pulumi-yaml pulumi actionlint -- $(PY) -m pytest $(PYTEST_XDIST) --ignore=tests/compat
 	@$(WITH) pulumi -- $(PY) -m pytest tests/compat
 
 # Everything but the end-to-end tests and those needing the tools above: no Pulumi CLI, no Go.
