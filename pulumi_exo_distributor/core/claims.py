@@ -5,11 +5,20 @@ diffs them. Two resources declaring one client id, or managing one organization,
 removal of either terminate the customer under the other: the first claim wins and the second
 is named. A resource is named by its identity, its default client id
 (``pulumi:<project>/<stack>/<name>``).
+
+The engine serves each provider resource (the default provider, each explicit one) by a process
+of its own: a resource that adopts an organization may be served by another process than the
+removed resource that managed it. The organizations' claims are therefore also kept, when the
+front-end names a directory of its deployment, in one small file per organization there, so that
+every process of the deployment sees them (the first claim wins there too).
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import time
+from pathlib import Path
 
 __all__ = ["Claims", "resource_label"]
 
@@ -22,7 +31,9 @@ def resource_label(identity: str | None) -> str:
 class Claims:
     """The claims of one deployment; safe to use from the engine's parallel calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: Path | None = None) -> None:
+        #: The deployment's directory of organization claims, seen by each of its provider processes.
+        self._shared = shared
         self._lock = threading.Lock()
         self._organizations: dict[str, str] = {}  # organization id (lower case) -> identity
         self._client_ids: dict[str, str] = {}  # client id -> identity
@@ -40,12 +51,43 @@ class Claims:
             return None
         with self._lock:
             other = self._organizations.setdefault(org_id.lower(), identity)
+        if other == identity:
+            other = self._shared_claim(org_id.lower(), identity)
         return other if other != identity else None
 
     def manager(self, org_id: str) -> str | None:
         """The resource that manages ``org_id`` in this deployment, if one said so."""
         with self._lock:
-            return self._organizations.get(org_id.lower())
+            found = self._organizations.get(org_id.lower())
+        return found if found is not None else self._shared_manager(org_id.lower())
+
+    def _shared_claim(self, org_id: str, identity: str) -> str:
+        """Claim ``org_id`` for ``identity`` in the deployment's directory: the identity that holds it."""
+        if self._shared is None:
+            return identity
+        path = self._shared / org_id
+        try:
+            self._shared.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return self._shared_manager(org_id) or identity
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(identity)
+        return identity
+
+    def _shared_manager(self, org_id: str) -> str | None:
+        if self._shared is None:
+            return None
+        # A claim being written is empty for an instant: read until it is not (briefly).
+        for _ in range(50):
+            try:
+                text = (self._shared / org_id).read_text(encoding="utf-8")
+            except OSError:
+                return None
+            if text:
+                return text
+            time.sleep(0.01)
+        return None
 
     def replaces(self, identity: str, org_id: str) -> None:
         """``identity`` is being replaced: its new organization must not be confused with ``org_id``."""

@@ -132,11 +132,6 @@ def _existing(api: PartnerClient, client_id: str) -> str:
     return str(api.activate_organization(api.create_organization(body).id).id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="claims live in one provider process: a resource of another provider that adopts the "
-    "organization is unknown to the removed resource's delete, which purges it",
-)
 def test_an_organization_moved_to_a_resource_of_another_provider_is_never_purged_by_its_old_one(
     project: Project, api: PartnerClient
 ) -> None:
@@ -147,16 +142,12 @@ def test_an_organization_moved_to_a_resource_of_another_provider_is_never_purged
     # Moved, in one `up`, to a new resource of the default provider that adopts it: the same move
     # within one provider leaves the organization to its new resource.
     project.declare({"acme2": org_spec(client_id="adv-plugin-move", adopt_id=org_id)}, ["p1"])
-    project.up()
+    result = project.up()
+    assert "now managed by resource 'acme2'" in result.stdout, result.stdout
     assert project.ids() == {"acme2": org_id}
     assert status(api, org_id) == "active", "the stack manages an organization that was purged"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="claims live in one provider process: two resources of two providers adopting one "
-    "organization are both accepted (the removal of either may then end it under the other)",
-)
 def test_one_organization_adopted_by_resources_of_two_providers_is_refused(
     project: Project, api: PartnerClient
 ) -> None:
