@@ -17,15 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import hashlib
 import logging
 import os
-import shutil
 import sys
 import threading
-import time
 from collections.abc import Awaitable, Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
@@ -39,7 +35,7 @@ from .._explain import config_help, detail, hint
 from .._host import _requested_workers
 from .._journal import CreateJournal
 from ..core import Lifecycle
-from ..core.claims import Claims
+from ..core.claims import deployment_claims
 from ._names import FUNCTIONS, PACKAGE, TYPE_TOKEN, camel, camel_keys, identity_from_urn, plugin_version
 from ._schema import schema_json
 from ._values import from_engine, secret_keys, to_engine
@@ -78,29 +74,6 @@ def _failures(pairs: list[tuple[str, str]]) -> list[sdk.CheckFailure]:
 def _as_given(pairs: list[tuple[str, str]]) -> list[sdk.CheckFailure]:
     """Failures about keys as the program spelled them (not schema names: never renamed)."""
     return [sdk.CheckFailure(name, reason) for name, reason in pairs]
-
-
-def deployment_claims(engine_address: str) -> Claims:
-    """The claims of the deployment that started this process, shared with every other provider
-    process it started (the default provider and each explicit one are processes of their own).
-
-    The deployment is named by its engine's address and the engine process (this process's parent,
-    with its start time, so that a reused port or pid names another one). Directories of past
-    deployments are removed after a day.
-    """
-    home = os.environ.get("PULUMI_HOME") or str(Path.home() / ".pulumi")
-    root = Path(home) / "exo-distributor" / "deployment-claims"
-    engine = os.getppid()
-    try:
-        started = Path(f"/proc/{engine}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        started = ""
-    name = hashlib.sha256(f"{engine_address}\0{engine}\0{started}".encode()).hexdigest()[:24]
-    with contextlib.suppress(OSError):
-        for old in root.iterdir():
-            if old.name != name and time.time() - old.stat().st_mtime > 86400:
-                shutil.rmtree(old, ignore_errors=True)
-    return Claims(shared=root / name)
 
 
 class _EngineLog:

@@ -16,6 +16,7 @@ from pulumi import automation as auto
 
 from benchmarks.engine import LocalProject
 from pulumi_exo_distributor import PartnerClient
+from pulumi_exo_distributor._data import DYNAMIC_RESOURCE_TYPE
 from pulumi_exo_distributor._models import BillingAddress, OrganizationInput
 from pulumi_exo_distributor.plugin import PLUGIN_EXECUTABLE, TYPE_TOKEN
 
@@ -56,12 +57,13 @@ class Project:
     def up(self) -> auto.UpResult:
         return self.stack.up(color="never")
 
-    def ids(self) -> dict[str, str]:
+    def ids(self, *, dynamic: bool = False) -> dict[str, str]:
         deployment = self.stack.export_stack().deployment or {}
+        kind = DYNAMIC_RESOURCE_TYPE if dynamic else TYPE_TOKEN
         return {
             r["urn"].rsplit("::", 1)[1]: r["id"]
             for r in deployment.get("resources") or []
-            if r["type"] == TYPE_TOKEN and not r.get("delete")
+            if r["type"] == kind and not r.get("delete")
         }
 
 
@@ -144,6 +146,19 @@ def test_an_organization_moved_to_a_resource_of_another_provider_is_never_purged
     project.declare({"acme2": org_spec(client_id="adv-plugin-move", adopt_id=org_id)}, ["p1"])
     result = project.up()
     assert "now managed by resource 'acme2'" in result.stdout, result.stdout
+    assert project.ids() == {"acme2": org_id}
+    assert status(api, org_id) == "active", "the stack manages an organization that was purged"
+
+
+def test_an_organization_moved_from_the_dynamic_resource_to_the_plugin_in_one_up_is_never_purged(
+    project: Project, api: PartnerClient
+) -> None:
+    # The guide's move, without its first step (retain, then up): removal and adoption in one `up`.
+    project.declare({"acme": org_spec(client_id="adv-plugin-from-dynamic", frontend="dynamic")})
+    project.up()
+    org_id = project.ids(dynamic=True)["acme"]
+    project.declare({"acme2": org_spec(client_id="adv-plugin-from-dynamic", adopt_id=org_id)})
+    project.up()
     assert project.ids() == {"acme2": org_id}
     assert status(api, org_id) == "active", "the stack manages an organization that was purged"
 
