@@ -6,7 +6,9 @@ named for what must hold."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -177,3 +179,50 @@ def test_one_organization_adopted_by_resources_of_two_providers_is_refused(
     with pytest.raises(auto.CommandError, match="already managed by resource|declared by two resources"):
         project.up()
     assert status(api, org_id) == "active"
+
+
+def test_pulumi_import_refuses_what_the_stack_cannot_own_and_a_second_import_cannot_be_declared(
+    project: Project, api: PartnerClient, simulator: Any
+) -> None:
+    project.declare({})
+    project.up()
+    with PartnerClient(OTHER_KEY, OTHER_SECRET, simulator.url) as other:
+        foreign = _existing(other, "adv-plugin-foreign")
+    terminated = _existing(api, "adv-plugin-terminated")
+    api.terminate_organization(terminated)
+
+    def pulumi_import(name: str, org_id: str) -> str:
+        found = subprocess.run(
+            [
+                "pulumi",
+                "import",
+                TYPE_TOKEN,
+                name,
+                org_id,
+                "--yes",
+                "--generate-code=false",
+                "--protect=false",
+            ],
+            cwd=project.workspace.work_dir,
+            env={**os.environ, **project.workspace.env_vars, "PULUMI_STACK": project.stack.name},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return found.stdout + found.stderr if found.returncode else ""
+
+    assert "no organization with this id is visible" in pulumi_import("f", foreign)
+    assert "it is terminated" in pulumi_import("t", terminated)
+    assert project.ids() == {}
+    # One organization imported under two names: each import alone cannot know of the other; the
+    # program that declares both is refused before any call, and a destroy leaves it running.
+    org_id = _existing(api, "adv-plugin-imported")
+    assert pulumi_import("one", org_id) == "" and pulumi_import("two", org_id) == ""
+    spec = org_spec(client_id="adv-plugin-imported", adopt_id=org_id)
+    project.declare({"one": spec, "two": spec})
+    with pytest.raises(auto.CommandError, match="already managed by resource|also the client id"):
+        project.up()
+    project.stack.destroy(color="never")
+    assert status(api, org_id) == "active"
+    with PartnerClient(OTHER_KEY, OTHER_SECRET, simulator.url) as other:
+        assert status(other, foreign) == "active"
