@@ -33,6 +33,7 @@ from ._host import lift_worker_cap
 from ._journal import CreateJournal
 from ._notices import warn
 from .core import Lifecycle
+from .core.claims import Claims, deployment_claims
 
 if TYPE_CHECKING:
     from ._client import PartnerClient
@@ -45,6 +46,15 @@ _T = TypeVar("_T")
 def _in_dynamic_provider_host() -> bool:
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
     return getattr(spec, "name", "") == "pulumi.dynamic.__main__"
+
+
+def _host_claims() -> Claims | None:
+    """In the dynamic-provider host: the claims shared with the deployment's other provider
+    processes (a provider plugin's resource may adopt an organization this host's resource managed)."""
+    if not _in_dynamic_provider_host():
+        return None
+    engine = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "")
+    return deployment_claims(engine) if engine else None
 
 
 class DistributorOrganizationProvider(ResourceProvider):
@@ -79,6 +89,7 @@ class DistributorOrganizationProvider(ResourceProvider):
             journal=CreateJournal.default(),
             warn=warn,
             key_help=f"{CONFIG_KEY} (or {ENV_KEY})",
+            claims=_host_claims(),
         )
 
     def __reduce__(self) -> tuple[type[DistributorOrganizationProvider], tuple[()]]:

@@ -5,13 +5,25 @@ diffs them. Two resources declaring one client id, or managing one organization,
 removal of either terminate the customer under the other: the first claim wins and the second
 is named. A resource is named by its identity, its default client id
 (``pulumi:<project>/<stack>/<name>``).
+
+The engine serves each provider resource (the default provider, each explicit one) by a process
+of its own: a resource that adopts an organization may be served by another process than the
+removed resource that managed it. The organizations' claims are therefore also kept, when the
+front-end names a directory of its deployment, in one small file per organization there, so that
+every process of the deployment sees them (the first claim wins there too).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import shutil
 import threading
+import time
+from pathlib import Path
 
-__all__ = ["Claims", "resource_label"]
+__all__ = ["Claims", "deployment_claims", "resource_label"]
 
 
 def resource_label(identity: str | None) -> str:
@@ -22,7 +34,9 @@ def resource_label(identity: str | None) -> str:
 class Claims:
     """The claims of one deployment; safe to use from the engine's parallel calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: Path | None = None) -> None:
+        #: The deployment's directory of organization claims, seen by each of its provider processes.
+        self._shared = shared
         self._lock = threading.Lock()
         self._organizations: dict[str, str] = {}  # organization id (lower case) -> identity
         self._client_ids: dict[str, str] = {}  # client id -> identity
@@ -40,12 +54,43 @@ class Claims:
             return None
         with self._lock:
             other = self._organizations.setdefault(org_id.lower(), identity)
+        if other == identity:
+            other = self._shared_claim(org_id.lower(), identity)
         return other if other != identity else None
 
     def manager(self, org_id: str) -> str | None:
         """The resource that manages ``org_id`` in this deployment, if one said so."""
         with self._lock:
-            return self._organizations.get(org_id.lower())
+            found = self._organizations.get(org_id.lower())
+        return found if found is not None else self._shared_manager(org_id.lower())
+
+    def _shared_claim(self, org_id: str, identity: str) -> str:
+        """Claim ``org_id`` for ``identity`` in the deployment's directory: the identity that holds it."""
+        if self._shared is None:
+            return identity
+        path = self._shared / org_id
+        try:
+            self._shared.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return self._shared_manager(org_id) or identity
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(identity)
+        return identity
+
+    def _shared_manager(self, org_id: str) -> str | None:
+        if self._shared is None:
+            return None
+        # A claim being written is empty for an instant: read until it is not (briefly).
+        for _ in range(50):
+            try:
+                text = (self._shared / org_id).read_text(encoding="utf-8")
+            except OSError:
+                return None
+            if text:
+                return text
+            time.sleep(0.01)
+        return None
 
     def replaces(self, identity: str, org_id: str) -> None:
         """``identity`` is being replaced: its new organization must not be confused with ``org_id``."""
@@ -56,3 +101,48 @@ class Claims:
         """The organization that ``identity``'s new one replaces, if any."""
         with self._lock:
             return self._replacing.get(identity or "")
+
+
+def _engine_process() -> tuple[int, str]:
+    """The engine (the ``pulumi`` CLI) that started this provider process: its pid and start time.
+
+    A plugin is the engine's child; the dynamic-provider host runs under a shell script of the
+    engine's: the nearest ancestor running ``pulumi``, else the parent."""
+    pid = os.getppid()
+    found = pid
+    for _ in range(8):
+        try:
+            exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            break
+        if exe == "pulumi":
+            found = pid
+            break
+        pid = int(stat[1])
+        if pid <= 1:
+            break
+    try:
+        started = Path(f"/proc/{found}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        started = ""
+    return found, started
+
+
+def deployment_claims(engine_address: str) -> Claims:
+    """The claims of the deployment that started this process, shared with every other provider
+    process it started (the default provider, each explicit one, the dynamic-provider host).
+
+    The deployment is named by its engine's address and the engine process (with its start time,
+    so that a reused port or pid names another one). Directories of past deployments are removed
+    after a day.
+    """
+    home = os.environ.get("PULUMI_HOME") or str(Path.home() / ".pulumi")
+    root = Path(home) / "exo-distributor" / "deployment-claims"
+    engine, started = _engine_process()
+    name = hashlib.sha256(f"{engine_address}\0{engine}\0{started}".encode()).hexdigest()[:24]
+    with contextlib.suppress(OSError):
+        for old in root.iterdir():
+            if old.name != name and time.time() - old.stat().st_mtime > 86400:
+                shutil.rmtree(old, ignore_errors=True)
+    return Claims(shared=root / name)

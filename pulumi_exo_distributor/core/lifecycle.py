@@ -109,6 +109,7 @@ class Lifecycle:
         journal: CreateJournal,
         warn: Callable[[str], None],
         key_help: str,
+        claims: Claims | None = None,
     ) -> None:
         self._client = client
         self._scope = scope
@@ -117,7 +118,7 @@ class Lifecycle:
         self._journal = journal
         self._warn = warn
         self._key_help = key_help
-        self.claims = Claims()
+        self.claims = claims if claims is not None else Claims()
         self.directory = Directory(client)
         self.creates = CreateOnce(client, self.directory, self.claims, journal, scope)
 

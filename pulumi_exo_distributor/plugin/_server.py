@@ -35,6 +35,7 @@ from .._explain import config_help, detail, hint
 from .._host import _requested_workers
 from .._journal import CreateJournal
 from ..core import Lifecycle
+from ..core.claims import deployment_claims
 from ._names import FUNCTIONS, PACKAGE, TYPE_TOKEN, camel, camel_keys, identity_from_urn, plugin_version
 from ._schema import schema_json
 from ._values import from_engine, secret_keys, to_engine
@@ -116,6 +117,7 @@ class DistributorProvider(sdk.Provider):
             journal=CreateJournal.default(),
             warn=self._warn,
             key_help=f"{CONFIG_KEY} (or {ENV_KEY})",
+            claims=deployment_claims(engine_address) if engine_address else None,
         )
 
     # -- what lives in the process ----------------------------------------------------------------

@@ -162,6 +162,17 @@ def test_the_first_claim_wins_and_the_second_is_named() -> None:
     assert claims.replaced_by(None) is None
 
 
+def test_claims_sharing_a_directory_see_each_others_organizations(tmp_path: Path) -> None:
+    # Two provider processes of one deployment (the default provider and an explicit one).
+    default, explicit = Claims(shared=tmp_path / "d"), Claims(shared=tmp_path / "d")
+    assert default.organization("ABC", "pulumi:p/s/new") is None
+    assert explicit.manager("abc") == "pulumi:p/s/new"
+    assert explicit.organization("abc", "pulumi:p/s/old") == "pulumi:p/s/new"
+    assert default.organization("abc", "pulumi:p/s/new") is None  # the same resource again
+    # Another deployment's directory is another deployment.
+    assert Claims(shared=tmp_path / "e").organization("abc", "pulumi:p/s/old") is None
+
+
 def test_the_directory_lists_once_and_follows_its_own_writes(api: FakeAPI) -> None:
     kept = api.add("acme")
     api.add("acme", status="terminated")
