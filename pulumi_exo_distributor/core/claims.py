@@ -41,6 +41,8 @@ class Claims:
         self._organizations: dict[str, str] = {}  # organization id (lower case) -> identity
         self._client_ids: dict[str, str] = {}  # client id -> identity
         self._replacing: dict[str, str] = {}  # identity -> id of the organization it replaces
+        self._shared_written: dict[str, str] = {}  # organization id -> identity, written by this process
+        self._shared_made = False
 
     def client_id(self, client_id: str, identity: str) -> str | None:
         """Record that ``identity`` declares ``client_id``; return the other resource that already does."""
@@ -65,17 +67,34 @@ class Claims:
         return found if found is not None else self._shared_manager(org_id.lower())
 
     def _shared_claim(self, org_id: str, identity: str) -> str:
-        """Claim ``org_id`` for ``identity`` in the deployment's directory: the identity that holds it."""
+        """Claim ``org_id`` for ``identity`` in the deployment's directory: the identity that holds it.
+
+        Written once per organization and process (the engine calls check, diff and update for one
+        resource). Where the directory cannot be written, the claim stays this process's, as it was
+        before the directory existed."""
         if self._shared is None:
             return identity
-        path = self._shared / org_id
+        with self._lock:
+            if self._shared_written.get(org_id) == identity:
+                return identity
+            if not self._shared_made:
+                try:
+                    self._shared.mkdir(parents=True, exist_ok=True)
+                except OSError:
+                    return identity
+                self._shared_made = True
         try:
-            self._shared.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(self._shared / org_id, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             return self._shared_manager(org_id) or identity
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(identity)
+        except OSError:
+            return identity
+        try:
+            os.write(fd, identity.encode())
+        finally:
+            os.close(fd)
+        with self._lock:
+            self._shared_written[org_id] = identity
         return identity
 
     def _shared_manager(self, org_id: str) -> str | None:
