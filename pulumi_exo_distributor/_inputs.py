@@ -10,6 +10,7 @@ and country checks load their libraries on first use.
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 import uuid
 from collections.abc import Mapping
@@ -34,6 +35,7 @@ __all__ = [
     "has_unknown",
     "remote_mismatches",
     "validate",
+    "within_client_id_limit",
 ]
 
 DesiredStatus = Literal["active", "suspended"]
@@ -351,3 +353,12 @@ class OrganizationArgs:
             allow_replacement=bool(inputs.get("allow_replacement", False)),
             default_client_id=inputs.get("default_client_id"),
         )
+
+
+def within_client_id_limit(text: str) -> str:
+    """``text`` as a client id: unchanged if short enough, else cut, with a hash of the whole."""
+    limit = ORGANIZATION_LIMITS["client_id"].max_length
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return f"{text[: limit - len(digest) - 1]}~{digest}"

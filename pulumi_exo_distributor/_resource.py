@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic
 
-from ._limits import ORGANIZATION_LIMITS
+from ._inputs import within_client_id_limit
 from ._provider import DistributorOrganizationProvider
 
 __all__ = ["BillingAddressArgs", "DistributorOrganization", "default_client_id"]
@@ -29,12 +28,7 @@ def default_client_id(
     path = resource_name
     if parent is not None and parent.pulumi_resource_type != "pulumi:pulumi:Stack":
         path = f"{parent.pulumi_resource_type}${parent.pulumi_resource_name}/{resource_name}"
-    text = f"pulumi:{project}/{stack}/{path}"
-    limit = ORGANIZATION_LIMITS["client_id"].max_length
-    if len(text) <= limit:
-        return text
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    return f"{text[: limit - len(digest) - 1]}~{digest}"
+    return within_client_id_limit(f"pulumi:{project}/{stack}/{path}")
 
 
 @pulumi.input_type
@@ -107,6 +101,34 @@ class BillingAddressArgs:
         return pulumi.get(self, "address")  # type: ignore[no-any-return]
 
 
+def declared_props(resource_name: str, opts: pulumi.ResourceOptions | None, **inputs: Any) -> dict[str, Any]:
+    """What a resource of either front-end registers: the program's inputs, its default client id
+    (the dynamic form, parents included, so that both front-ends give a resource the same one),
+    and the output-only properties, declared so that they are readable as attributes."""
+    parent = opts.parent if opts else None
+    return {
+        **inputs,
+        "default_client_id": default_client_id(
+            pulumi.get_project(), pulumi.get_stack(), resource_name, parent
+        ),
+        "remote_billing_address": None,
+        "key_fingerprint": None,
+        "provider_version": None,
+    }
+
+
+def warn_replacement(resource: pulumi.Resource, allow_replacement: object) -> None:
+    """The warning every run shows while ``allow_replacement=True`` is declared."""
+    if allow_replacement is True:
+        pulumi.log.warn(
+            "allow_replacement=True: a change of display_name, billing_address or client_id replaces "
+            "this organization, and the old one is deleted per its deletion_policy (by default: "
+            "terminated and its purge scheduled, the customer's whole cloud account). Turn it off "
+            "again once the replacement is done.",
+            resource=resource,
+        )
+
+
 @functools.cache
 def _provider() -> DistributorOrganizationProvider:
     """The program's one provider object: it is only ever pickled (by reference to its class),
@@ -114,15 +136,9 @@ def _provider() -> DistributorOrganizationProvider:
     return DistributorOrganizationProvider()
 
 
-class DistributorOrganization(pulumi.dynamic.Resource, module="exoscale", name="DistributorOrganization"):
-    """An end-customer organization of an Exoscale distributor: a customer's whole cloud account.
-
-    Deleting the resource terminates the organization and schedules its purge (see
-    ``deletion_policy``). The API cannot change ``display_name``, ``billing_address`` or
-    ``client_id``: a change of one is refused unless ``allow_replacement=True``, which replaces the
-    organization (a new one, and the old one deleted per its ``deletion_policy``). Protect what
-    matters with ``pulumi.ResourceOptions(protect=True)``.
-    """
+class OrganizationOutputs:
+    """The attributes of an organization resource, on either front-end (the dynamic resource and
+    the plugin's): every property is an output attribute, which the SDK sets one per property."""
 
     # For type checkers and readers only. At run time the SDK reads a resource class's annotations
     # again for every resource it registers (pulumi._types.resource_types, with typing.get_type_hints,
@@ -151,6 +167,19 @@ class DistributorOrganization(pulumi.dynamic.Resource, module="exoscale", name="
         """A fingerprint (never the key) of the API key that created or last saw the organization."""
         provider_version: pulumi.Output[str]
         """The version of pulumi-exo-distributor that last wrote this state (an older one refuses it)."""
+
+
+class DistributorOrganization(
+    pulumi.dynamic.Resource, OrganizationOutputs, module="exoscale", name="DistributorOrganization"
+):
+    """An end-customer organization of an Exoscale distributor: a customer's whole cloud account.
+
+    Deleting the resource terminates the organization and schedules its purge (see
+    ``deletion_policy``). The API cannot change ``display_name``, ``billing_address`` or
+    ``client_id``: a change of one is refused unless ``allow_replacement=True``, which replaces the
+    organization (a new one, and the old one deleted per its ``deletion_policy``). Protect what
+    matters with ``pulumi.ResourceOptions(protect=True)``.
+    """
 
     def __init__(
         self,
@@ -188,29 +217,17 @@ class DistributorOrganization(pulumi.dynamic.Resource, module="exoscale", name="
             such a change is refused.
         :param opts: Resource options; ``protect=True`` is advised.
         """
-        props: dict[str, Any] = {
-            "display_name": display_name,
-            "owner_email": owner_email,
-            "billing_address": billing_address,
-            "client_id": client_id,
-            "status": status,
-            "deletion_policy": deletion_policy,
-            "adopt_id": adopt_id,
-            "allow_replacement": allow_replacement,
-            "default_client_id": default_client_id(
-                pulumi.get_project(), pulumi.get_stack(), resource_name, opts.parent if opts else None
-            ),
-            # Outputs only: declared so that they are readable as attributes.
-            "remote_billing_address": None,
-            "key_fingerprint": None,
-            "provider_version": None,
-        }
+        props = declared_props(
+            resource_name,
+            opts,
+            display_name=display_name,
+            owner_email=owner_email,
+            billing_address=billing_address,
+            client_id=client_id,
+            status=status,
+            deletion_policy=deletion_policy,
+            adopt_id=adopt_id,
+            allow_replacement=allow_replacement,
+        )
         super().__init__(_provider(), resource_name, props, opts)
-        if allow_replacement is True:
-            pulumi.log.warn(
-                "allow_replacement=True: a change of display_name, billing_address or client_id replaces "
-                "this organization, and the old one is deleted per its deletion_policy (by default: "
-                "terminated and its purge scheduled, the customer's whole cloud account). Turn it off "
-                "again once the replacement is done.",
-                resource=self,
-            )
+        warn_replacement(self, allow_replacement)

@@ -14,7 +14,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from .._limits import ORGANIZATION_LIMITS
+from .._inputs import within_client_id_limit
 from .._writer import current_version
 
 __all__ = [
@@ -121,11 +121,4 @@ def identity_from_urn(urn: str) -> str | None:
     types = qualified.split("$")
     parents = [t for t in types[:-1] if t != "pulumi:pulumi:Stack"]
     path = f"{'$'.join(parents)}/{name}" if parents else name
-    text = f"pulumi:{project}/{stack}/{path}"
-    limit = ORGANIZATION_LIMITS["client_id"].max_length
-    if len(text) <= limit:
-        return text
-    import hashlib
-
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    return f"{text[: limit - len(digest) - 1]}~{digest}"
+    return within_client_id_limit(f"pulumi:{project}/{stack}/{path}")

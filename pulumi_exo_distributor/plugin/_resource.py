@@ -9,11 +9,11 @@ records this package's version on the default provider (``default_<version>``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pulumi
 
-from .._resource import BillingAddressArgs, default_client_id
+from .._resource import BillingAddressArgs, OrganizationOutputs, declared_props, warn_replacement
 from ._names import TYPE_TOKEN, camel, plugin_version, snake
 
 __all__ = ["DistributorOrganization"]
@@ -33,27 +33,12 @@ def _address(value: Any) -> Any:
     return value
 
 
-class DistributorOrganization(pulumi.CustomResource):
+class DistributorOrganization(pulumi.CustomResource, OrganizationOutputs):
     """An end-customer organization of an Exoscale distributor, served by the provider plugin.
 
     Same arguments, attributes and rules as :class:`pulumi_exo_distributor.DistributorOrganization`
     (the dynamic resource); see docs/guides/plugin.md for when to use which.
     """
-
-    # For type checkers only: the SDK reads a resource class's annotations again for every resource
-    # (see pulumi_exo_distributor._resource).
-    if TYPE_CHECKING:
-        status: pulumi.Output[str]
-        display_name: pulumi.Output[str]
-        owner_email: pulumi.Output[str]
-        billing_address: pulumi.Output[dict[str, str]]
-        remote_billing_address: pulumi.Output[dict[str, str] | None]
-        client_id: pulumi.Output[str]
-        deletion_policy: pulumi.Output[str]
-        adopt_id: pulumi.Output[str | None]
-        allow_replacement: pulumi.Output[bool]
-        key_fingerprint: pulumi.Output[str]
-        provider_version: pulumi.Output[str]
 
     def __init__(
         self,
@@ -69,35 +54,22 @@ class DistributorOrganization(pulumi.CustomResource):
         allow_replacement: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props: dict[str, Any] = {
-            "display_name": display_name,
-            "owner_email": owner_email,
-            "billing_address": _address(billing_address),
-            "client_id": client_id,
-            "status": status,
-            "deletion_policy": deletion_policy,
-            "adopt_id": adopt_id,
-            "allow_replacement": allow_replacement,
-            # The dynamic resource's identity, parents included, so that both front-ends give a
-            # resource the same default client id.
-            "default_client_id": default_client_id(
-                pulumi.get_project(), pulumi.get_stack(), resource_name, opts.parent if opts else None
-            ),
-            "remote_billing_address": None,
-            "key_fingerprint": None,
-            "provider_version": None,
-        }
+        props = declared_props(
+            resource_name,
+            opts,
+            display_name=display_name,
+            owner_email=owner_email,
+            billing_address=_address(billing_address),
+            client_id=client_id,
+            status=status,
+            deletion_policy=deletion_policy,
+            adopt_id=adopt_id,
+            allow_replacement=allow_replacement,
+        )
         # The plugin's version, recorded on the default provider in the state (and asked of the engine).
         opts = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(version=plugin_version()), opts)
         super().__init__(TYPE_TOKEN, resource_name, props, opts)
-        if allow_replacement is True:
-            pulumi.log.warn(
-                "allow_replacement=True: a change of display_name, billing_address or client_id replaces "
-                "this organization, and the old one is deleted per its deletion_policy (by default: "
-                "terminated and its purge scheduled, the customer's whole cloud account). Turn it off "
-                "again once the replacement is done.",
-                resource=self,
-            )
+        warn_replacement(self, allow_replacement)
 
     def translate_input_property(self, prop: str) -> str:
         return camel(prop)
