@@ -11,7 +11,6 @@ deployment live in the provider process only.
 from __future__ import annotations
 
 import sys
-import threading
 import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,6 +31,7 @@ from ._errors import ExoDistributorError
 from ._host import lift_worker_cap
 from ._journal import CreateJournal
 from ._notices import warn
+from ._session import ProcessClient
 from .core import Lifecycle
 from .core.claims import Claims, deployment_claims
 
@@ -77,15 +77,12 @@ class DistributorOrganizationProvider(ResourceProvider):
     def _start(self) -> None:
         """Set up what lives in the provider process only."""
         self._config = StackSettings()
-        self._lock = threading.Lock()
-        self._client: PartnerClient | None = None
-        self._fingerprint: str | None = None
-        self._legacy_fingerprint = ""
+        self._session = ProcessClient()
         self._in_host = False
         self.core = Lifecycle(
             self.client,
             lambda: self.key_fingerprint,
-            legacy_scope=lambda: self._legacy_fingerprint,
+            legacy_scope=lambda: self._session.legacy_fingerprint,
             journal=CreateJournal.default(),
             warn=warn,
             key_help=f"{CONFIG_KEY} (or {ENV_KEY})",
@@ -124,22 +121,11 @@ class DistributorOrganizationProvider(ResourceProvider):
 
     def client(self) -> PartnerClient:
         """The provider process's one client (one connection pool), made on first use."""
-        with self._lock:
-            if self._client is None:
-                credentials = self._config.credentials()  # first: without them, no HTTP stack
-
-                from ._client import PartnerClient
-
-                self._fingerprint = credentials.key_fingerprint
-                self._legacy_fingerprint = credentials.legacy_key_fingerprint
-                self._client = PartnerClient(credentials=credentials)
-            return self._client
+        return self._session.get(self._config)
 
     @property
     def key_fingerprint(self) -> str:
-        self.client()
-        assert self._fingerprint is not None
-        return self._fingerprint
+        return self._session.fingerprint(self._config)
 
     # check, create, read, diff, update, delete: the order the engine mostly calls them in.
 

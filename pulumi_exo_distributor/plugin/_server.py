@@ -34,6 +34,7 @@ from .._errors import ExoDistributorError
 from .._explain import config_help, detail, hint
 from .._host import _requested_workers
 from .._journal import CreateJournal
+from .._session import ProcessClient
 from ..core import Lifecycle
 from ..core.claims import deployment_claims
 from ._names import FUNCTIONS, PACKAGE, TYPE_TOKEN, camel, camel_keys, identity_from_urn, plugin_version
@@ -104,16 +105,13 @@ class DistributorProvider(sdk.Provider):
 
     def __init__(self, engine_address: str = "") -> None:
         self._settings = StackSettings()
-        self._lock = threading.Lock()
-        self._client: PartnerClient | None = None
-        self._fingerprint: str | None = None
-        self._legacy_fingerprint = ""
+        self._session = ProcessClient()
         self._log = _EngineLog(engine_address) if engine_address else None
         self._slots = asyncio.Semaphore(_requested_workers())
         self.core = Lifecycle(
             self.client,
             lambda: self.key_fingerprint,
-            legacy_scope=lambda: self._legacy_fingerprint,
+            legacy_scope=lambda: self._session.legacy_fingerprint,
             journal=CreateJournal.default(),
             warn=self._warn,
             key_help=f"{CONFIG_KEY} (or {ENV_KEY})",
@@ -129,21 +127,11 @@ class DistributorProvider(sdk.Provider):
             logger.warning("%s", message)
 
     def client(self) -> PartnerClient:
-        with self._lock:
-            if self._client is None:
-                from .._client import PartnerClient
-
-                credentials = self._settings.credentials()
-                self._fingerprint = credentials.key_fingerprint
-                self._legacy_fingerprint = credentials.legacy_key_fingerprint
-                self._client = PartnerClient(credentials=credentials)
-            return self._client
+        return self._session.get(self._settings)
 
     @property
     def key_fingerprint(self) -> str:
-        self.client()
-        assert self._fingerprint is not None
-        return self._fingerprint
+        return self._session.fingerprint(self._settings)
 
     async def _run(self, fn: Callable[[], _T]) -> _T:
         """Run a blocking core call in a thread of its own; an expected failure keeps to its message."""

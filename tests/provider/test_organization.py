@@ -458,7 +458,7 @@ def test_the_pickled_provider_is_tiny_and_holds_no_secret(provider: DistributorO
     clone = pickle.loads(raw)
     assert isinstance(clone, DistributorOrganizationProvider)
     assert clone._config == StackSettings()
-    assert clone._client is None
+    assert not clone._session.made
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

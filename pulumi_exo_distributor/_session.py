@@ -1,0 +1,46 @@
+"""A provider process's one client (one connection pool), made on first use, and its key's fingerprints."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._client import PartnerClient
+    from ._config import StackSettings
+
+__all__ = ["ProcessClient"]
+
+
+class ProcessClient:
+    """Made by the first call that needs the API, with the settings the process has then; every
+    front-end (the dynamic provider, the plugin) keeps one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._client: PartnerClient | None = None
+        self._fingerprint: str | None = None
+        #: The same key's fingerprint as earlier versions recorded it (without the endpoint).
+        self.legacy_fingerprint = ""
+
+    @property
+    def made(self) -> bool:
+        return self._client is not None
+
+    def get(self, settings: StackSettings) -> PartnerClient:
+        with self._lock:
+            if self._client is None:
+                credentials = settings.credentials()  # first: without them, no HTTP stack
+
+                from ._client import PartnerClient
+
+                self._fingerprint = credentials.key_fingerprint
+                self.legacy_fingerprint = credentials.legacy_key_fingerprint
+                self._client = PartnerClient(credentials=credentials)
+            return self._client
+
+    def fingerprint(self, settings: StackSettings) -> str:
+        """The fingerprint of the key the client uses (the client is made if it is not yet)."""
+        self.get(settings)
+        assert self._fingerprint is not None
+        return self._fingerprint
