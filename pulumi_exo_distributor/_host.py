@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import weakref
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import thread as _futures_thread
 
-__all__ = ["DEFAULT_WORKERS", "ENV_WORKERS", "lift_worker_cap"]
+__all__ = ["DEFAULT_WORKERS", "ENV_WORKERS", "engine_address", "in_dynamic_provider_host", "lift_worker_cap"]
 
 
 class _NeverIdle:
@@ -49,6 +51,18 @@ logger = logging.getLogger("pulumi_exo_distributor")
 ENV_WORKERS = "EXO_DISTRIBUTOR_PROVIDER_WORKERS"
 #: Far above the engine's default ``--parallel`` (4 per core): the engine decides.
 DEFAULT_WORKERS = 64
+
+
+def in_dynamic_provider_host() -> bool:
+    """Whether this process is the SDK's dynamic-provider host (``python -m pulumi.dynamic``)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return getattr(spec, "name", "") == "pulumi.dynamic.__main__"
+
+
+def engine_address(args: Sequence[str] | None = None) -> str:
+    """The engine's address, which the engine gives every provider plugin it starts: the first of
+    ``args`` (default ``sys.argv[1:]``) that is not a flag, as the SDK's provider servers read it."""
+    return next((arg for arg in (sys.argv[1:] if args is None else args) if not arg.startswith("-")), "")
 
 
 def _requested_workers() -> int:

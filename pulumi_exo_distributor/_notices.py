@@ -11,9 +11,10 @@ warning goes to the package's logger.
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from typing import Any
+
+from ._host import engine_address, in_dynamic_provider_host
 
 __all__ = ["warn"]
 
@@ -28,9 +29,8 @@ def _engine_stub() -> Any:
     with _lock:
         if _engine is None:
             _engine = False
-            spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-            address = sys.argv[1] if len(sys.argv) > 1 else ""
-            if getattr(spec, "name", "") == "pulumi.dynamic.__main__" and ":" in address:
+            address = engine_address()
+            if in_dynamic_provider_host() and ":" in address:
                 import grpc
                 from pulumi.runtime.proto import engine_pb2_grpc
 

@@ -28,7 +28,7 @@ from pulumi.dynamic import (
 
 from ._config import CONFIG_ENDPOINT, CONFIG_KEY, CONFIG_SECRET, ENV_KEY, StackSettings
 from ._errors import ExoDistributorError
-from ._host import lift_worker_cap
+from ._host import engine_address, in_dynamic_provider_host, lift_worker_cap
 from ._journal import CreateJournal
 from ._notices import warn
 from ._session import ProcessClient
@@ -43,17 +43,12 @@ __all__ = ["CONFIG_ENDPOINT", "CONFIG_KEY", "CONFIG_SECRET", "DistributorOrganiz
 _T = TypeVar("_T")
 
 
-def _in_dynamic_provider_host() -> bool:
-    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    return getattr(spec, "name", "") == "pulumi.dynamic.__main__"
-
-
 def _host_claims() -> Claims | None:
     """In the dynamic-provider host: the claims shared with the deployment's other provider
     processes (a provider plugin's resource may adopt an organization this host's resource managed)."""
-    if not _in_dynamic_provider_host():
+    if not in_dynamic_provider_host():
         return None
-    engine = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "")
+    engine = engine_address()
     return deployment_claims(engine) if engine else None
 
 
@@ -103,7 +98,7 @@ class DistributorOrganizationProvider(ResourceProvider):
         self._config = StackSettings.read(req.config.get)
         for note in self._config.deprecation_notes():
             warn(note)
-        if _in_dynamic_provider_host():
+        if in_dynamic_provider_host():
             self._in_host = True
             # The host reports a failure as `traceback.format_exc()`, and a traceback cannot be
             # shortened once raised through its frames: keep expected failures to their

@@ -32,7 +32,7 @@ from .._config import CONFIG_KEY, ENV_KEY, StackSettings
 from .._data import check_period, organization_info, usage_statement_info
 from .._errors import ExoDistributorError
 from .._explain import config_help, detail, hint
-from .._host import _requested_workers
+from .._host import _requested_workers, engine_address
 from .._journal import CreateJournal
 from .._session import ProcessClient
 from ..core import Lifecycle
@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None) -> None:
     """``pulumi-resource-exo-distributor ENGINE_ADDRESS``: what the engine starts. Prints the port
     it serves on, as the protocol asks, then serves until the engine ends it."""
     args = sys.argv[1:] if argv is None else argv
-    engine = next((a for a in args if not a.startswith("-")), "")
+    engine = engine_address(args)
     if not engine:
         print(
             f"{sys.argv[0]}: the Pulumi engine starts this plugin (package {PACKAGE}, version "

@@ -58,7 +58,7 @@ def test_the_environment_sets_the_cap(monkeypatch: pytest.MonkeyPatch, value: st
 
 
 def test_configure_lifts_it_in_the_provider_host(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_provider, "_in_dynamic_provider_host", lambda: True)
+    monkeypatch.setattr(_provider, "in_dynamic_provider_host", lambda: True)
     monkeypatch.setattr(sys, "tracebacklimit", 1000, raising=False)
     provider = DistributorOrganizationProvider()
     request = ConfigureRequest(Config(raw_config={}, project_name="p"))
