@@ -18,6 +18,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ._errors import ConfigurationError
 
@@ -32,6 +33,7 @@ __all__ = [
     "ENV_EXO_ACCOUNT",
     "ENV_EXO_CONFIG",
     "ENV_KEY",
+    "ENV_PULUMI_HOME",
     "ENV_SECRET",
     "SHARED_CONFIG_KEY",
     "SHARED_CONFIG_SECRET",
@@ -39,6 +41,7 @@ __all__ = [
     "StackSettings",
     "exo_cli_account",
     "is_loopback",
+    "package_home",
 ]
 
 DEFAULT_ENDPOINT = "https://partner-api.exoscale.com/v1.alpha"
@@ -49,6 +52,8 @@ ENV_ENDPOINT = "EXOSCALE_PARTNER_API_ENDPOINT"
 #: The `exo` CLI's account (profile) and configuration file, read by the command as `exo` does.
 ENV_EXO_ACCOUNT = "EXOSCALE_ACCOUNT"
 ENV_EXO_CONFIG = "EXOSCALE_CONFIG"
+#: Pulumi's own directory (default ``~/.pulumi``): the package keeps its files beside Pulumi's.
+ENV_PULUMI_HOME = "PULUMI_HOME"
 
 #: The package's own stack configuration (set the secret with ``pulumi config set --secret``).
 CONFIG_NAMESPACE = "exo-distributor"
@@ -214,3 +219,9 @@ def exo_cli_account(environ: Mapping[str, str] | None = None) -> tuple[str, str,
     if not isinstance(key, str) or not isinstance(secret, str) or not key or not secret:
         raise ConfigurationError(f"account {wanted!r} of {path} has no key and secret")
     return key, secret, f"account {wanted!r} of {path}"
+
+
+def package_home() -> Path:
+    """``$PULUMI_HOME/exo-distributor``, else ``~/.pulumi/exo-distributor``: where the package keeps
+    what must outlive a process (the journal of creates, the deployments' claims)."""
+    return Path(os.environ.get(ENV_PULUMI_HOME) or Path.home() / ".pulumi") / "exo-distributor"

@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ._config import package_home
+
 __all__ = ["CreateJournal"]
 
 
@@ -50,8 +52,7 @@ class CreateJournal:
 
     @classmethod
     def default(cls) -> CreateJournal:
-        home = os.environ.get("PULUMI_HOME") or str(Path.home() / ".pulumi")
-        return cls(Path(home) / "exo-distributor" / "unknown-creates")
+        return cls(package_home() / "unknown-creates")
 
     def entry(self, scope: str, client_id: str) -> Path:
         """Where the entry of ``client_id`` in ``scope`` lives."""

@@ -23,6 +23,8 @@ import threading
 import time
 from pathlib import Path
 
+from .._config import package_home
+
 __all__ = ["Claims", "deployment_claims", "resource_label"]
 
 
@@ -156,8 +158,7 @@ def deployment_claims(engine_address: str) -> Claims:
     so that a reused port or pid names another one). Directories of past deployments are removed
     after a day.
     """
-    home = os.environ.get("PULUMI_HOME") or str(Path.home() / ".pulumi")
-    root = Path(home) / "exo-distributor" / "deployment-claims"
+    root = package_home() / "deployment-claims"
     engine, started = _engine_process()
     name = hashlib.sha256(f"{engine_address}\0{engine}\0{started}".encode()).hexdigest()[:24]
     with contextlib.suppress(OSError):
