@@ -43,7 +43,7 @@ class Claims:
         self._organizations: dict[str, str] = {}  # organization id (lower case) -> identity
         self._client_ids: dict[str, str] = {}  # client id -> identity
         self._replacing: dict[str, str] = {}  # identity -> id of the organization it replaces
-        self._shared_written: dict[str, str] = {}  # organization id -> identity, written by this process
+        self._shared_written: dict[str, str] = {}  # organization id -> identity this process saw hold it
         self._shared_made = False
 
     def client_id(self, client_id: str, identity: str) -> str | None:
@@ -88,7 +88,11 @@ class Claims:
         try:
             fd = os.open(self._shared / org_id, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            return self._shared_manager(org_id) or identity
+            holder = self._shared_manager(org_id) or identity
+            if holder == identity:
+                with self._lock:
+                    self._shared_written[org_id] = identity
+            return holder
         except OSError:
             return identity
         try:

@@ -83,9 +83,11 @@ def imported_undeclared(state: Mapping[str, Any]) -> bool:
 def imported_outputs(org: Organization, state: Mapping[str, Any], key_fingerprint: str) -> dict[str, Any]:
     """The outputs of an imported organization, from the API's answer and what the state recorded
     (nothing at the import itself): an adoption, whose policy is ``retain`` unless recorded."""
-    remote = remote_address(org) or {}
+    remote = remote_address(org)
     recorded = state.get("billing_address")
-    address = recorded if recorded is not None else {k: v for k, v in remote.items() if k in ADDRESS_FIELDS}
+    address = (
+        recorded if recorded is not None else {k: v for k, v in (remote or {}).items() if k in ADDRESS_FIELDS}
+    )
     return {
         "billing_address": comparable(address),
         "client_id": state.get("client_id") if state.get("client_id") is not None else org.client_id,
@@ -95,7 +97,7 @@ def imported_outputs(org: Organization, state: Mapping[str, Any], key_fingerprin
         "allow_replacement": False,
         "default_client_id": state.get("default_client_id"),
         "key_fingerprint": key_fingerprint,
-        "remote_billing_address": remote_address(org),
+        "remote_billing_address": remote,
         "provider_version": current_version(),
     }
 

@@ -9,8 +9,6 @@ are mapped here, at the edge, and nowhere else.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
@@ -55,15 +53,6 @@ def camel(name: str) -> str:
 def snake(name: str) -> str:
     """``postalCode`` -> ``postal_code``."""
     return _UPPER.sub(lambda match: "_" + match.group(0).lower(), name)
-
-
-def camel_keys(value: Any) -> Any:
-    """A plain value with every mapping's keys in camelCase, deeply."""
-    if isinstance(value, Mapping):
-        return {camel(str(k)): camel_keys(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [camel_keys(item) for item in value]
-    return value
 
 
 def semver(pep440: str) -> str:

@@ -37,7 +37,7 @@ from .._journal import CreateJournal
 from .._session import ProcessClient
 from ..core import Lifecycle
 from ..core.claims import deployment_claims
-from ._names import FUNCTIONS, PACKAGE, TYPE_TOKEN, camel, camel_keys, identity_from_urn, plugin_version
+from ._names import FUNCTIONS, PACKAGE, TYPE_TOKEN, camel, identity_from_urn, plugin_version
 from ._schema import schema_json
 from ._values import from_engine, secret_keys, to_engine
 
@@ -300,7 +300,7 @@ class DistributorProvider(sdk.Provider):
                 ) from None
 
         result = await self._run(run)
-        return sdk.InvokeResponse(return_value=to_engine(camel_keys(result), deep=True))
+        return sdk.InvokeResponse(return_value=to_engine(result, deep=True))
 
     def _function(self, name: str, args: Mapping[str, Any]) -> tuple[Callable[[Any], dict[str, Any]], str]:
         if name == "get_organization":
