@@ -29,7 +29,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["ProfiledRun", "summary"]
+__all__ = ["ProfiledRun", "descendants", "summary"]
 
 #: What a Python process is, from its command line: the roles worth telling apart.
 ROLES = (
@@ -51,7 +51,7 @@ def _role(cmdline: str) -> str:
     return "program"
 
 
-def _descendants(root: int) -> dict[int, str]:
+def descendants(root: int) -> dict[int, str]:
     """Every process under ``root``, with its command line (NUL-separated parts joined by spaces)."""
     children: dict[int, list[int]] = collections.defaultdict(list)
     for entry in os.scandir("/proc"):
@@ -110,7 +110,7 @@ class ProfiledRun:
         spies: dict[int, subprocess.Popen[bytes]] = {}
         self.cpu = {}
         while proc.poll() is None:
-            tree = {proc.pid: "pulumi (engine)", **_descendants(proc.pid)}
+            tree = {proc.pid: "pulumi (engine)", **descendants(proc.pid)}
             for pid, cmdline in tree.items():
                 seconds = _cpu_seconds(pid)
                 if seconds is not None and not cmdline.startswith("py-spy"):

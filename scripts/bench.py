@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.page import PAGE, Run, loadavg, section_text, write_section
-from benchmarks.profile import ProfiledRun
+from benchmarks.profile import ProfiledRun, descendants
 from pulumi_exo_distributor._host import ENV_WORKERS
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, simulator_process
 
@@ -121,32 +121,8 @@ class HostMemory:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @staticmethod
-    def _children() -> dict[int, list[int]]:
-        children: dict[int, list[int]] = {}
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = Path(entry.path, "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry.name))
-        return children
-
     def _poll(self) -> None:
-        children = self._children()
-        todo, hosts = [os.getpid()], []
-        while todo:
-            pid = todo.pop()
-            for child in children.get(pid, []):
-                todo.append(child)
-                try:
-                    if b"pulumi.dynamic" in Path(f"/proc/{child}/cmdline").read_bytes():
-                        hosts.append(child)
-                except OSError:
-                    pass
+        hosts = [pid for pid, cmdline in descendants(os.getpid()).items() if "pulumi.dynamic" in cmdline]
         for pid in hosts:
             try:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -309,7 +285,7 @@ class Bench:
                     calls,
                     self.memory.peak_kib,
                     ok=done.returncode == 0,
-                    parallel=self.parallel or _default_parallel(),
+                    parallel=self.parallel or engine_parallel(),
                     host_threads=self.memory.peak_threads,
                     skip_checkpoints=self.skip_checkpoints,
                     latency_ms=self.latency_ms,
@@ -379,6 +355,7 @@ def summarise(samples: Sequence[Sample]) -> dict[tuple[int, str, str], Cell]:
     return cells
 
 
+@functools.cache
 def engine_parallel() -> int:
     """The engine's `--parallel` when none is given, as `pulumi up --help` states it (4 steps per
     CPU in pulumi 3.260), for samples that did not record it."""
@@ -403,14 +380,9 @@ def api_aware_limit(ours: Cell | None, floor: Cell | None, latency_ms: float) ->
     if ours is None or floor is None or not ours.seconds or not floor.seconds or not ours.calls:
         return None
     latency = ours.latency_ms if ours.latency_ms is not None else latency_ms
-    parallel = ours.parallel or _default_parallel()
+    parallel = ours.parallel or engine_parallel()
     api = statistics.median(ours.calls) * latency / 1000 / parallel
     return Limit(floor.median + api, floor.min + api, api)
-
-
-@functools.cache
-def _default_parallel() -> int:
-    return engine_parallel()
 
 
 def _over(cell: Cell | None, limit: Limit | None) -> str:
