@@ -1,4 +1,5 @@
-"""The dynamic-provider host's worker pool: lift its cap of 4 calls at once.
+"""Where a provider process runs: the dynamic-provider host and its worker pool (lift its cap of 4
+calls at once), the engine's address and process, the deployment's shared directory.
 
 Pulumi's Python SDK serves a dynamic provider's gRPC calls (``pulumi/dynamic/__main__.py``) with
 ``futures.ThreadPoolExecutor(max_workers=4)``: whatever ``pulumi up --parallel`` says, at most 4
@@ -23,16 +24,30 @@ its 4 workers. ``EXO_DISTRIBUTOR_PROVIDER_WORKERS`` sets the cap (``4`` keeps th
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import os
+import shutil
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import thread as _futures_thread
+from pathlib import Path
 
-__all__ = ["DEFAULT_WORKERS", "ENV_WORKERS", "engine_address", "in_dynamic_provider_host", "lift_worker_cap"]
+from ._config import package_home
+
+__all__ = [
+    "DEFAULT_WORKERS",
+    "ENV_WORKERS",
+    "deployment_directory",
+    "engine_address",
+    "in_dynamic_provider_host",
+    "lift_worker_cap",
+]
 
 
 class _NeverIdle:
@@ -114,3 +129,48 @@ def lift_worker_cap(workers: int | None = None) -> int | None:
         logger.debug("dynamic provider host: up to %d calls at once (was %d)", wanted, current)
         return wanted
     return current
+
+
+def _engine_process() -> tuple[int, str]:
+    """The engine (the ``pulumi`` CLI) that started this provider process: its pid and start time.
+
+    A plugin is the engine's child; the dynamic-provider host runs under a shell script of the
+    engine's: the nearest ancestor running ``pulumi``, else the parent."""
+    pid = os.getppid()
+    found = pid
+    for _ in range(8):
+        try:
+            exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            break
+        if exe == "pulumi":
+            found = pid
+            break
+        pid = int(stat[1])
+        if pid <= 1:
+            break
+    try:
+        started = Path(f"/proc/{found}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        started = ""
+    return found, started
+
+
+def deployment_directory(engine_address: str) -> Path:
+    """Where the deployment that started this process keeps the organizations' claims, shared by
+    every provider process it started (the default provider, each explicit one, the
+    dynamic-provider host): see :class:`pulumi_exo_distributor.core.claims.Claims`.
+
+    The deployment is named by its engine's address and the engine process (with its start time,
+    so that a reused port or pid names another one). Directories of past deployments are removed
+    after a day.
+    """
+    root = package_home() / "deployment-claims"
+    engine, started = _engine_process()
+    name = hashlib.sha256(f"{engine_address}\0{engine}\0{started}".encode()).hexdigest()[:24]
+    with contextlib.suppress(OSError):
+        for old in root.iterdir():
+            if old.name != name and time.time() - old.stat().st_mtime > 86400:
+                shutil.rmtree(old, ignore_errors=True)
+    return root / name

@@ -28,12 +28,12 @@ from pulumi.dynamic import (
 
 from ._config import CONFIG_ENDPOINT, CONFIG_KEY, CONFIG_SECRET, ENV_KEY, StackSettings
 from ._errors import ExoDistributorError
-from ._host import engine_address, in_dynamic_provider_host, lift_worker_cap
+from ._host import deployment_directory, engine_address, in_dynamic_provider_host, lift_worker_cap
 from ._journal import CreateJournal
 from ._notices import warn
 from ._session import ProcessClient
 from .core import Lifecycle
-from .core.claims import Claims, deployment_claims
+from .core.claims import Claims
 
 if TYPE_CHECKING:
     from ._client import PartnerClient
@@ -49,7 +49,7 @@ def _host_claims() -> Claims | None:
     if not in_dynamic_provider_host():
         return None
     engine = engine_address()
-    return deployment_claims(engine) if engine else None
+    return Claims(shared=deployment_directory(engine)) if engine else None
 
 
 class DistributorOrganizationProvider(ResourceProvider):

@@ -15,17 +15,12 @@ every process of the deployment sees them (the first claim wins there too).
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
-import shutil
 import threading
 import time
 from pathlib import Path
 
-from .._config import package_home
-
-__all__ = ["Claims", "deployment_claims", "resource_label"]
+__all__ = ["Claims", "resource_label"]
 
 
 def resource_label(identity: str | None) -> str:
@@ -126,47 +121,3 @@ class Claims:
         """The organization that ``identity``'s new one replaces, if any."""
         with self._lock:
             return self._replacing.get(identity or "")
-
-
-def _engine_process() -> tuple[int, str]:
-    """The engine (the ``pulumi`` CLI) that started this provider process: its pid and start time.
-
-    A plugin is the engine's child; the dynamic-provider host runs under a shell script of the
-    engine's: the nearest ancestor running ``pulumi``, else the parent."""
-    pid = os.getppid()
-    found = pid
-    for _ in range(8):
-        try:
-            exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
-            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            break
-        if exe == "pulumi":
-            found = pid
-            break
-        pid = int(stat[1])
-        if pid <= 1:
-            break
-    try:
-        started = Path(f"/proc/{found}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        started = ""
-    return found, started
-
-
-def deployment_claims(engine_address: str) -> Claims:
-    """The claims of the deployment that started this process, shared with every other provider
-    process it started (the default provider, each explicit one, the dynamic-provider host).
-
-    The deployment is named by its engine's address and the engine process (with its start time,
-    so that a reused port or pid names another one). Directories of past deployments are removed
-    after a day.
-    """
-    root = package_home() / "deployment-claims"
-    engine, started = _engine_process()
-    name = hashlib.sha256(f"{engine_address}\0{engine}\0{started}".encode()).hexdigest()[:24]
-    with contextlib.suppress(OSError):
-        for old in root.iterdir():
-            if old.name != name and time.time() - old.stat().st_mtime > 86400:
-                shutil.rmtree(old, ignore_errors=True)
-    return Claims(shared=root / name)

@@ -32,11 +32,11 @@ from .._config import CONFIG_KEY, ENV_KEY, StackSettings
 from .._data import check_period, organization_info, usage_statement_info
 from .._errors import ExoDistributorError
 from .._explain import config_help, detail, hint
-from .._host import _requested_workers, engine_address
+from .._host import _requested_workers, deployment_directory, engine_address
 from .._journal import CreateJournal
 from .._session import ProcessClient
 from ..core import Lifecycle
-from ..core.claims import deployment_claims
+from ..core.claims import Claims
 from ._names import FUNCTIONS, PACKAGE, TYPE_TOKEN, camel, identity_from_urn, plugin_version
 from ._schema import schema_json
 from ._values import from_engine, secret_keys, to_engine
@@ -115,7 +115,7 @@ class DistributorProvider(sdk.Provider):
             journal=CreateJournal.default(),
             warn=self._warn,
             key_help=f"{CONFIG_KEY} (or {ENV_KEY})",
-            claims=deployment_claims(engine_address) if engine_address else None,
+            claims=Claims(shared=deployment_directory(engine_address)) if engine_address else None,
         )
 
     # -- what lives in the process ----------------------------------------------------------------
