@@ -16,38 +16,55 @@ from typing import Any
 
 from ._host import engine_address, in_dynamic_provider_host
 
-__all__ = ["warn"]
+__all__ = ["EngineLog", "warn"]
 
 logger = logging.getLogger("pulumi_exo_distributor")
 
+
+class EngineLog:
+    """Warnings of the deployment whose engine listens at ``address``, sent to its ``Log`` service;
+    the package's logger when the engine is out of reach."""
+
+    def __init__(self, address: str) -> None:
+        self._address = address
+        self._lock = threading.Lock()
+        self._engine: Any = None  # the engine's stub, False once known to be out of reach
+
+    def _stub(self) -> Any:
+        with self._lock:
+            if self._engine is None:
+                self._engine = False
+                if ":" in self._address:
+                    import grpc
+                    from pulumi.runtime.proto import engine_pb2_grpc
+
+                    self._engine = engine_pb2_grpc.EngineStub(grpc.insecure_channel(self._address))
+            return self._engine
+
+    def warn(self, message: str, *, urn: str = "") -> None:
+        """Show ``message`` as a warning of the deployment (of resource ``urn`` if given)."""
+        stub = self._stub()
+        if stub:
+            from pulumi.runtime.proto import engine_pb2
+
+            try:
+                stub.Log(engine_pb2.LogRequest(severity=engine_pb2.WARNING, message=message, urn=urn))
+            except Exception as exc:  # the engine went away: the message still goes somewhere
+                logger.debug("cannot send a warning to the engine: %s", exc)
+            else:
+                return
+        logger.warning("%s", message)
+
+
 _lock = threading.Lock()
-_engine: Any = None  # the engine's stub, False once known to be out of reach
-
-
-def _engine_stub() -> Any:
-    global _engine
-    with _lock:
-        if _engine is None:
-            _engine = False
-            address = engine_address()
-            if in_dynamic_provider_host() and ":" in address:
-                import grpc
-                from pulumi.runtime.proto import engine_pb2_grpc
-
-                _engine = engine_pb2_grpc.EngineStub(grpc.insecure_channel(address))
-        return _engine
+_host_log: EngineLog | None = None
 
 
 def warn(message: str, *, urn: str = "") -> None:
-    """Show ``message`` as a warning of the current deployment (of resource ``urn`` if given)."""
-    stub = _engine_stub()
-    if stub:
-        from pulumi.runtime.proto import engine_pb2
-
-        try:
-            stub.Log(engine_pb2.LogRequest(severity=engine_pb2.WARNING, message=message, urn=urn))
-        except Exception as exc:  # the engine went away: the message still goes somewhere
-            logger.debug("cannot send a warning to the engine: %s", exc)
-        else:
-            return
-    logger.warning("%s", message)
+    """Show ``message`` as a warning of the current deployment (of resource ``urn`` if given): to
+    the engine from the dynamic-provider host, to the package's logger elsewhere."""
+    global _host_log
+    with _lock:
+        if _host_log is None:
+            _host_log = EngineLog(engine_address() if in_dynamic_provider_host() else "")
+    _host_log.warn(message, urn=urn)

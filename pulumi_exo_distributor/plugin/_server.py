@@ -34,6 +34,7 @@ from .._errors import ExoDistributorError
 from .._explain import config_help, detail, hint
 from .._host import _requested_workers, deployment_directory, engine_address
 from .._journal import CreateJournal
+from .._notices import EngineLog
 from .._session import ProcessClient
 from ..core import Lifecycle
 from ..core.claims import Claims
@@ -77,54 +78,25 @@ def _as_given(pairs: list[tuple[str, str]]) -> list[sdk.CheckFailure]:
     return [sdk.CheckFailure(name, reason) for name, reason in pairs]
 
 
-class _EngineLog:
-    """Warnings shown by the engine as warnings (an organization left running must not go unseen)."""
-
-    def __init__(self, address: str) -> None:
-        self._address = address
-        self._stub: Any = None
-        self._lock = threading.Lock()
-
-    def warn(self, message: str) -> None:
-        try:
-            with self._lock:
-                if self._stub is None:
-                    from pulumi.runtime.proto import engine_pb2_grpc
-
-                    self._stub = engine_pb2_grpc.EngineStub(grpc.insecure_channel(self._address))
-            from pulumi.runtime.proto import engine_pb2
-
-            self._stub.Log(engine_pb2.LogRequest(severity=engine_pb2.WARNING, message=message))
-        except Exception as exc:  # the engine went away: the message still goes somewhere
-            logger.debug("cannot send a warning to the engine: %s", exc)
-            logger.warning("%s", message)
-
-
 class DistributorProvider(sdk.Provider):
     """The ``exo-distributor`` provider: one organization resource, four read-only functions."""
 
     def __init__(self, engine_address: str = "") -> None:
         self._settings = StackSettings()
         self._session = ProcessClient()
-        self._log = _EngineLog(engine_address) if engine_address else None
+        self._log = EngineLog(engine_address)
         self._slots = asyncio.Semaphore(_requested_workers())
         self.core = Lifecycle(
             self.client,
             lambda: self.key_fingerprint,
             legacy_scope=lambda: self._session.legacy_fingerprint,
             journal=CreateJournal.default(),
-            warn=self._warn,
+            warn=self._log.warn,
             key_help=f"{CONFIG_KEY} (or {ENV_KEY})",
             claims=Claims(shared=deployment_directory(engine_address)) if engine_address else None,
         )
 
     # -- what lives in the process ----------------------------------------------------------------
-
-    def _warn(self, message: str) -> None:
-        if self._log is not None:
-            self._log.warn(message)
-        else:
-            logger.warning("%s", message)
 
     def client(self) -> PartnerClient:
         return self._session.get(self._settings)
@@ -198,7 +170,7 @@ class DistributorProvider(sdk.Provider):
 
         self._settings = StackSettings.read(get)
         for note in self._settings.deprecation_notes():
-            self._warn(note)
+            self._log.warn(note)
         return sdk.ConfigureResponse(accept_secrets=True, supports_preview=False, accept_resources=False)
 
     # -- the organization: check, create, read, diff, update, delete ------------------------------
