@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
@@ -145,7 +146,9 @@ class PartnerClient:
 
     Credentials and endpoint come from the arguments, else from ``EXOSCALE_API_KEY``,
     ``EXOSCALE_API_SECRET`` and ``EXOSCALE_PARTNER_API_ENDPOINT``. One connection pool per
-    client: use it as a context manager or call :meth:`close`.
+    client: use it as a context manager or call :meth:`close`. ``waiting`` is entered around each
+    operation's requests, retries and waits: the dynamic-provider host's
+    :func:`~pulumi_exo_distributor._host.api_wait`.
     """
 
     def __init__(
@@ -158,6 +161,7 @@ class PartnerClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
+        waiting: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
         creds = credentials or Credentials.resolve(key, secret, endpoint)
         self.endpoint = creds.endpoint
@@ -165,6 +169,7 @@ class PartnerClient:
         self.key_fingerprint = creds.key_fingerprint
         self.retry = retry or RetryPolicy()
         self._throttle = Throttle()
+        self._waiting = waiting
         self._http = httpx.Client(
             base_url=creds.endpoint + "/",
             auth=ExoscaleV2Auth(creds.key, creds.secret),
@@ -286,9 +291,10 @@ class PartnerClient:
                 return idempotent or not exc.request_sent
             return isinstance(exc, ServerError) and idempotent
 
-        for attempt in policy.attempts_on(retry_on):
-            with attempt:
-                return self._send_once(operation, method, path, json=json, params=params)
+        with self._waiting():
+            for attempt in policy.attempts_on(retry_on):
+                with attempt:
+                    return self._send_once(operation, method, path, json=json, params=params)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     def _send_once(

@@ -49,6 +49,9 @@ class CreateJournal:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        #: What this process has ended and not begun since: a resource's read and diff in one
+        #: refresh, or its check, diff and update in one `up`, remove its entry once.
+        self._ended: set[tuple[str, str]] = set()
 
     @classmethod
     def default(cls) -> CreateJournal:
@@ -60,6 +63,7 @@ class CreateJournal:
 
     def begin(self, scope: str, client_id: str, owner: str) -> None:
         """Before ``owner`` (a resource's default client id) sends a create."""
+        self._ended.discard((scope, client_id))
         entry = self.entry(scope, client_id)
         record = {"scope": scope, "client_id": client_id, "owner": owner, "since": time.time()}
         try:
@@ -80,8 +84,11 @@ class CreateJournal:
         """Once the create's outcome is known: answered (created, or refused), or the organization
         seen in the stack's state by a later operation."""
         # Left behind, an entry can only make a later run take the organization as its own.
+        if (scope, client_id) in self._ended:
+            return
         with contextlib.suppress(OSError):
             self.entry(scope, client_id).unlink(missing_ok=True)
+            self._ended.add((scope, client_id))
 
     def holds(self, scope: str, client_id: str, owner: str) -> bool:
         """Whether ``owner`` sent a create for ``client_id`` in ``scope`` that has not ended."""

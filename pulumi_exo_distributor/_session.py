@@ -33,10 +33,11 @@ class ProcessClient:
                 credentials = settings.credentials()  # first: without them, no HTTP stack
 
                 from ._client import PartnerClient
+                from ._host import api_wait
 
                 self._fingerprint = credentials.key_fingerprint
                 self.legacy_fingerprint = credentials.legacy_key_fingerprint
-                self._client = PartnerClient(credentials=credentials)
+                self._client = PartnerClient(credentials=credentials, waiting=api_wait)
             return self._client
 
     def fingerprint(self, settings: StackSettings) -> str:

@@ -115,11 +115,12 @@ def imported_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def complete(
-    olds: Mapping[str, Any], news: Mapping[str, Any]
+    olds: Mapping[str, Any], news: Mapping[str, Any], *, validated: bool = False
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Checked inputs with their defaults, which depend on the resource's history (``olds``: its
-    recorded inputs or outputs, empty for a new resource)."""
-    inputs, problems = validate(news)
+    recorded inputs or outputs, empty for a new resource). ``validated``: ``news`` are inputs
+    :func:`validate` gave (with the defaults of this function), which it would give again as they are."""
+    inputs, problems = (user_props(news), []) if validated else validate(news)
     adopting = "adopt_id" in inputs
     if "client_id" not in inputs:
         # Not declared: an existing resource keeps the client id it has; a new one gets the

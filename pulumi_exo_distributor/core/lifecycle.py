@@ -18,6 +18,7 @@ organization, what the server said and what to do; a programming error comes out
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -121,6 +122,10 @@ class Lifecycle:
         self.claims = claims if claims is not None else Claims()
         self.directory = Directory(client)
         self.creates = CreateOnce(client, self.directory, self.claims, journal, scope)
+        #: Each resource's inputs as its last check accepted them, until its diff (the engine
+        #: passes them on): they need no second validation.
+        self._accepted: dict[str, dict[str, Any]] = {}
+        self._accepted_lock = threading.Lock()
 
     # check, create, read, diff, update, delete: the order the engine mostly calls them in.
 
@@ -145,6 +150,10 @@ class Lifecycle:
             refused = self.creates.unproven_takeover(inputs)
             if refused:
                 failures.append(("client_id", refused))
+        identity = inputs.get("default_client_id")
+        if not failures and isinstance(identity, str):
+            with self._accepted_lock:
+                self._accepted[identity] = dict(inputs)
         return Checked(inputs, failures)
 
     def create(self, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -219,7 +228,11 @@ class Lifecycle:
         """``olds``: the recorded outputs; ``news``: the checked inputs."""
         olds = user_props(olds)
         self._in_state(id_, olds)
-        news, _ = complete(olds, news)  # the engine passes checked inputs: this changes nothing then
+        news = user_props(news)
+        with self._accepted_lock:
+            accepted = self._accepted.pop(str(news.get("default_client_id")), None)
+        # The engine passes checked inputs: validated again only if they are not what check gave.
+        news, _ = complete(olds, news, validated=news == accepted)
         identity = news.get("default_client_id") or olds.get("default_client_id")
         self._claim_organization(id_, identity)
         changes = [key for key in INPUT_FIELDS if changed(key, olds, news)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -135,6 +136,35 @@ def test_idempotent_operations_retry_5xx_and_lost_connections() -> None:
     )
     assert client_with(handler).get_organization(ORG_ID).status is OrganizationStatus.CREATED
     assert len(seen) == 3
+
+
+def test_an_operation_waits_on_the_api_inside_the_waiting_context_retries_included() -> None:
+    inside = False
+    sent_inside: list[bool] = []
+
+    @contextlib.contextmanager
+    def waiting() -> Iterator[None]:
+        nonlocal inside
+        inside = True
+        try:
+            yield
+        finally:
+            inside = False
+
+    handler, _ = sequence(httpx.Response(503, json={"message": "busy"}), httpx.Response(200, json=ORG))
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        sent_inside.append(inside)
+        return handler(request)
+
+    client = PartnerClient(
+        credentials=Credentials("EXOkey", SECRET, "https://partner-api.example/v1.alpha"),
+        transport=httpx.MockTransport(recording),
+        waiting=waiting,
+    )
+    assert client.get_organization(ORG_ID).status is OrganizationStatus.CREATED
+    assert sent_inside == [True, True]
+    assert not inside
 
 
 def test_retries_give_up_after_the_policy_attempts() -> None:

@@ -1,16 +1,24 @@
-"""Lifting the dynamic-provider host's cap of 4 calls at once, from inside a call."""
+"""Lifting the dynamic-provider host's cap of 4 calls at once, from inside a call, for the calls that
+wait on the API; the others keep to the pool's 4 threads."""
 
 from __future__ import annotations
 
 import sys
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
 from pulumi_exo_distributor import _provider
-from pulumi_exo_distributor._host import DEFAULT_WORKERS, ENV_WORKERS, lift_worker_cap
+from pulumi_exo_distributor._host import (
+    DEFAULT_WORKERS,
+    ENV_WORKERS,
+    api_wait,
+    lift_worker_cap,
+)
 from pulumi_exo_distributor._provider import DistributorOrganizationProvider
 
 
@@ -18,10 +26,75 @@ def test_a_call_lifts_the_cap_of_the_pool_that_runs_it() -> None:
     # The SDK's host: ThreadPoolExecutor(max_workers=4) serving gRPC calls.
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert pool.submit(lift_worker_cap, 16).result() == 16
-        # 16 calls at once now: each waits for the 15 others; with 4 workers they would time out.
+        # 16 calls waiting on the API at once now: each waits for the 15 others; with 4 workers
+        # they would time out.
         barrier = threading.Barrier(16, timeout=30)
-        calls = [pool.submit(barrier.wait) for _ in range(16)]
+        calls = [pool.submit(_waiting_on_api, barrier.wait) for _ in range(16)]
         assert sorted(call.result() for call in calls) == list(range(16))
+
+
+def _waiting_on_api(wait: Callable[[], int]) -> int:
+    with api_wait():
+        return wait()
+
+
+def _most_at_once(pool: ThreadPoolExecutor, calls: int) -> int:
+    """The most of ``calls`` calls that wait on nothing but take a while running at once."""
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def work() -> None:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+
+    for call in [pool.submit(work) for _ in range(calls)]:
+        call.result()
+    return most
+
+
+def test_calls_that_do_not_wait_on_the_api_keep_to_the_pools_four_threads() -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert pool.submit(lift_worker_cap, 16).result() == 16
+        assert _most_at_once(pool, 32) == 4
+
+
+def test_a_call_back_from_the_api_goes_on_without_queueing_again() -> None:
+    # It holds a lock that the calls started meanwhile wait for: queueing behind them would never end.
+    lock = threading.Lock()
+    holder_waits, others_started = threading.Event(), threading.Semaphore(0)
+
+    def holder() -> str:
+        with lock:
+            holder_waits.set()
+            with api_wait():
+                for _ in range(4):
+                    assert others_started.acquire(timeout=10)
+                time.sleep(0.05)  # they are now blocked on the lock, in every place
+            return "done"
+
+    def other() -> None:
+        others_started.release()
+        with lock:
+            pass
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert pool.submit(lift_worker_cap, 16).result() == 16
+        first = pool.submit(holder)
+        assert holder_waits.wait(10)
+        rest = [pool.submit(other) for _ in range(4)]
+        assert first.result(timeout=10) == "done"
+        for call in rest:
+            call.result(timeout=10)
+
+
+def test_outside_the_host_a_wait_on_the_api_changes_nothing() -> None:
+    with api_wait():
+        pass
 
 
 def test_the_pool_grows_to_the_calls_in_flight_whatever_its_idle_count_says() -> None:
@@ -34,7 +107,7 @@ def test_the_pool_grows_to_the_calls_in_flight_whatever_its_idle_count_says() ->
         for _ in range(4):
             idle.release()
         barrier = threading.Barrier(8, timeout=10)
-        calls = [pool.submit(barrier.wait) for _ in range(8)]
+        calls = [pool.submit(_waiting_on_api, barrier.wait) for _ in range(8)]
         assert sorted(call.result() for call in calls) == list(range(8))
 
 
@@ -64,4 +137,8 @@ def test_configure_lifts_it_in_the_provider_host(monkeypatch: pytest.MonkeyPatch
     request = ConfigureRequest(Config(raw_config={}, project_name="p"))
     with ThreadPoolExecutor(max_workers=4) as pool:
         pool.submit(provider.configure, request).result()
-        assert pool._max_workers == DEFAULT_WORKERS
+        barrier = threading.Barrier(DEFAULT_WORKERS, timeout=30)
+        calls = [pool.submit(_waiting_on_api, barrier.wait) for _ in range(DEFAULT_WORKERS)]
+        assert sorted(call.result() for call in calls) == list(range(DEFAULT_WORKERS))
+        # The waits over, calls keep to 4 threads again.
+        assert _most_at_once(pool, 32) == 4

@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pulumi.output import Unknown
 
 from pulumi_exo_distributor._inputs import (
@@ -21,6 +23,7 @@ from pulumi_exo_distributor._inputs import (
     validate,
 )
 from pulumi_exo_distributor._limits import ADDRESS_LIMITS, ORGANIZATION_LIMITS
+from pulumi_exo_distributor.core.effective import complete
 
 ADDRESS: dict[str, Any] = {
     "name": "Acme SA",
@@ -462,3 +465,58 @@ def test_organization_args_keep_what_was_declared() -> None:
     assert args.billing_address.to_dict() == {**ADDRESS, "building_number": "1"}
     with pytest.raises(dataclasses.FrozenInstanceError):
         args.status = "active"  # type: ignore[misc]
+
+
+# -- checked inputs pass again unchanged (a diff takes check's own output without validating it) --
+
+_TEXT = st.text(st.sampled_from(" Ab-é1.'"), min_size=1, max_size=12)
+_PADDED = st.builds(lambda pad, text: f"{pad}{text}{pad}", st.sampled_from(["", " ", "  "]), _TEXT)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    display_name=_PADDED,
+    email=st.sampled_from(["ops@acme.example", " Ops@ACME.example ", "ops+x@sub.acme.example"]),
+    country=st.sampled_from(["CH", " ch", "fr ", "De"]),
+    address=st.fixed_dictionaries(
+        {"name": _PADDED, "city": _PADDED, "postal_code": _PADDED, "street_name": _PADDED},
+        optional={"building_number": _PADDED, "address": _PADDED},
+    ),
+    extra=st.fixed_dictionaries(
+        {},
+        optional={
+            "client_id": _PADDED,
+            "status": st.sampled_from(["active", "suspended"]),
+            "deletion_policy": st.sampled_from(["purge", "terminate", "retain"]),
+            "adopt_id": st.uuids().flatmap(
+                lambda u: st.sampled_from([str(u), str(u).upper(), u.hex, f"{{{u}}}"])
+            ),
+            "allow_replacement": st.booleans(),
+            "default_client_id": _PADDED,
+        },
+    ),
+    unknown=st.sampled_from([None, "display_name", "client_id", "billing_address.city"]),
+)
+def test_checked_inputs_validate_again_to_themselves(
+    display_name: str,
+    email: str,
+    country: str,
+    address: dict[str, str],
+    extra: dict[str, Any],
+    unknown: str | None,
+) -> None:
+    program = {
+        "display_name": display_name,
+        "owner_email": email,
+        "billing_address": {**address, "country": country},
+        **extra,
+    }
+    if unknown is not None:
+        program = {**with_field(unknown, UNKNOWN), **{k: v for k, v in program.items() if k != unknown}}
+        if unknown.startswith("billing_address."):
+            program["billing_address"] = {**program["billing_address"], unknown.split(".")[1]: UNKNOWN}
+    checked, problems = complete({}, program)
+    if problems:
+        return
+    assert validate(checked) == (checked, [])
+    assert complete({}, checked, validated=True) == complete({}, checked)

@@ -55,6 +55,23 @@ def test_end_removes_only_its_entry(root: Path) -> None:
     assert len(entries(root)) == 2
 
 
+def test_an_entry_is_removed_once_per_process_until_it_is_begun_again(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = CreateJournal(root)
+    journal.begin(SCOPE, "ACME-1", OWNER)
+    removed: list[Path] = []
+    unlink = Path.unlink
+    monkeypatch.setattr(Path, "unlink", lambda path, **kw: (removed.append(path), unlink(path, **kw))[1])
+    for _ in range(3):  # a refresh's read and diff, an up's diff and update
+        journal.end(SCOPE, "ACME-1")
+    assert len(removed) == 1
+    journal.begin(SCOPE, "ACME-1", OWNER)  # a replacement's create, in the same process
+    journal.end(SCOPE, "ACME-1")
+    assert len(removed) == 2
+    assert not journal.holds(SCOPE, "ACME-1", OWNER)
+
+
 def test_ending_what_was_never_begun_writes_nothing(root: Path) -> None:
     CreateJournal(root).end(SCOPE, "ACME-1")
     assert not root.exists()
