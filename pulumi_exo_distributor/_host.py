@@ -12,12 +12,15 @@ The SDK offers no setting for it, so :func:`lift_worker_cap`, called from the pr
 executor holds a weak reference to it) and gives it a cap (64, or
 ``EXO_DISTRIBUTOR_PROVIDER_WORKERS``). The pool keeps its 4 threads for calls that run Python; a
 call about to wait on the API (:func:`api_wait`, around each operation's requests, retries and
-waits) raises the pool's ``_max_workers`` by one while it waits and has a thread started if the
-pool has fewer, so the next queued call runs meanwhile. The pool so grows to 4 plus the calls
-waiting on the API, up to the cap, and the engine's ``--parallel`` is the real bound. More threads
-while nothing waits would only compete for one interpreter: a refresh of 1,000 organizations, whose
-reads wait on nothing once the organizations are listed, took 7 % longer on 8 or 64 threads than
-on 4. A thread once started stays in the pool (CPython's pool never ends one).
+waits), when the threads not waiting are fewer than 4, raises the pool's ``_max_workers`` to 4
+plus the calls waiting and has a thread started, so the next queued call runs meanwhile. The pool so grows to 4 plus the most calls that waited on the API at
+once, up to the cap, and the engine's ``--parallel`` is the real bound. A thread once started stays
+(CPython's pool never ends one). A thread for each call the engine sends, as before, cost more
+where calls wait on nothing: a refresh of 1,000 organizations, whose reads wait on nothing once the
+organizations are listed, took 7 % longer on 8 or 64 threads than on 4 (8 calls running Python at
+once only compete for one interpreter). Threads beyond the need parked after their call would keep
+that to 4, but cost 7 % on an `up` and `destroy` of 200 organizations, whose calls go in and out of
+their waits.
 
 ``ThreadPoolExecutor`` starts a thread only when its count of idle permits is zero, and every
 finished call adds a permit whether or not its thread is then taken again: after a burst the
@@ -36,7 +39,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import queue
 import shutil
 import sys
 import threading
@@ -67,18 +69,14 @@ ENV_WORKERS = "EXO_DISTRIBUTOR_PROVIDER_WORKERS"
 #: Far above the engine's default ``--parallel`` (4 per core): the engine decides.
 DEFAULT_WORKERS = 64
 
-#: How long a parked thread sleeps before it looks whether its pool is shutting down.
-_PARKED_S = 0.25
-
 
 class _Pool:
     """Which of a pool's threads take calls: its own count (the SDK's 4), plus one for each call
     waiting on the API, up to ``cap`` threads in all.
 
     It stands for the pool's count of idle threads (``_idle_semaphore``), which the pool asks at
-    each submit and tells after each call, in the call's thread: asked, it says none is idle, so
-    the pool starts a thread whenever it has fewer than ``_max_workers``; told, it parks the
-    thread if more threads take calls than calls need, until a wait on the API wakes it."""
+    each submit: it says none is idle, so the pool starts a thread whenever it has fewer than
+    ``_max_workers``, which a wait on the API raises."""
 
     def __init__(self, executor: ThreadPoolExecutor, cap: int) -> None:
         self._executor = weakref.ref(executor)
@@ -86,66 +84,32 @@ class _Pool:
         self._base: int = executor._max_workers
         self._lock = threading.Lock()
         self._waiting = 0
-        self._parked = 0
-        self._parking: queue.SimpleQueue[None] = queue.SimpleQueue()
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         return False
 
     def release(self, n: int = 1) -> None:
-        executor = self._executor()
-        if executor is None:
-            return
-        with self._lock:
-            if len(executor._threads) - self._parked <= self._base + self._waiting:
-                return
-            self._parked += 1
-        del executor  # a parked thread must not keep its pool alive
-        while True:
-            try:
-                self._parking.get(timeout=_PARKED_S)
-                return  # woken for a wait: the waker counted it out
-            except queue.Empty:
-                pass
-            executor = self._executor()
-            if executor is None or executor._shutdown or _futures_thread._shutdown:
-                with self._lock:
-                    try:
-                        self._parking.get_nowait()  # woken meanwhile after all
-                    except queue.Empty:
-                        self._parked -= 1
-                return
-            del executor
+        pass
 
     @contextlib.contextmanager
     def waiting(self) -> Iterator[None]:
         executor = self._executor()
         with self._lock:
             self._waiting += 1
-            if executor is not None:
-                self._replace(executor)
+            if executor is not None and len(executor._threads) - self._waiting < self._base:
+                with executor._shutdown_lock:  # submit's own: the pool starts its threads under it
+                    if not executor._shutdown:
+                        # Never lowered: CPython's pool never ends a thread anyway. The next
+                        # submits start threads up to it too.
+                        wanted = min(self.cap, self._base + self._waiting)
+                        executor._max_workers = max(executor._max_workers, wanted)
+                        executor._adjust_thread_count()
         del executor
         try:
             yield
         finally:
             with self._lock:
-                self._waiting -= 1  # the pool's threads beyond the need park after their call
-
-    def _replace(self, executor: ThreadPoolExecutor) -> None:
-        """A call starts waiting: one thread more takes calls, if the others are fewer than the
-        pool's own count."""
-        taking = len(executor._threads) - self._parked
-        if taking - self._waiting >= self._base:
-            return
-        if self._parked:
-            self._parked -= 1
-            self._parking.put(None)
-            return
-        with executor._shutdown_lock:  # submit's own: the pool starts its threads under it
-            if len(executor._threads) < self.cap and not executor._shutdown:
-                # Never lowered: the next calls, too, may start threads up to this count.
-                executor._max_workers = max(executor._max_workers, len(executor._threads) + 1)
-                executor._adjust_thread_count()
+                self._waiting -= 1
 
 
 #: The pools whose cap :func:`lift_worker_cap` lifted.
