@@ -75,18 +75,19 @@ class CreateOnce:
         if has_unknown(client_id) or has_unknown(owner):
             return None
         try:
-            if self.proven_own(client_id, owner):
-                return None
             # A replacement is checked again as a new resource: the organization it replaces is not
             # one to take over (diff, which runs first, said which one it is).
             replaced = self._claims.replaced_by(owner)
             found = [org for org in self._directory.live_with_client_id(client_id) if str(org.id) != replaced]
+            if len(found) != 1:
+                return None  # none, or several (create names them all)
+            # The journal (a file) is read only for a client id that is taken.
+            if self.proven_own(client_id, owner):
+                return None
         except ExoDistributorError as exc:
             # No credentials or no API during this preview: create looks again, under the same rule.
             logger.debug("cannot look for client id %r at check: %s", client_id, exc)
             return None
-        if len(found) != 1:
-            return None  # none, or several (create names them all)
         return explain.takeover_refused(str(found[0].id), client_id)
 
     def create(self, args: OrganizationArgs) -> Organization:
