@@ -10,17 +10,18 @@ their time waiting on the Partner API, so 4 is the cap of the whole deployment.
 The SDK offers no setting for it, so :func:`lift_worker_cap`, called from the provider's
 ``configure()``, finds the executor that runs the call it is made from (a worker thread of that
 executor holds a weak reference to it) and gives it a cap (64, or
-``EXO_DISTRIBUTOR_PROVIDER_WORKERS``). The pool keeps its 4 threads for calls that run Python; a
-call about to wait on the API (:func:`api_wait`, around each operation's requests, retries and
-waits), when the threads not waiting are fewer than 4, raises the pool's ``_max_workers`` to 4
-plus the calls waiting and has a thread started, so the next queued call runs meanwhile. The pool so grows to 4 plus the most calls that waited on the API at
-once, up to the cap, and the engine's ``--parallel`` is the real bound. A thread once started stays
-(CPython's pool never ends one). A thread for each call the engine sends, as before, cost more
-where calls wait on nothing: a refresh of 1,000 organizations, whose reads wait on nothing once the
-organizations are listed, took 7 % longer on 8 or 64 threads than on 4 (8 calls running Python at
-once only compete for one interpreter). Threads beyond the need parked after their call would keep
-that to 4, but cost 7 % on an `up` and `destroy` of 200 organizations, whose calls go in and out of
-their waits.
+``EXO_DISTRIBUTOR_PROVIDER_WORKERS``). The pool keeps its 4 threads for calls that run Python.
+A call about to wait on the API (:func:`api_wait`, around each operation's requests, retries and
+waits), when fewer than 4 threads are not waiting, raises the pool's ``_max_workers`` to 4 plus
+the calls waiting and has a thread started, so the next queued call runs meanwhile. The pool so
+grows to 4 plus the most calls that waited on the API at once, up to the cap, and the engine's
+``--parallel`` is the real bound. A thread once started stays (CPython's pool never ends one).
+
+A thread for each call the engine sends, as before, cost more where calls wait on nothing: a
+refresh of 1,000 organizations, whose reads wait on nothing once the organizations are listed,
+took 7 % longer on 8 or 64 threads than on 4 (8 calls running Python at once only compete for one
+interpreter). Threads beyond the need parked after their call would keep that to 4, but cost 7 %
+on an ``up`` and ``destroy`` of 200 organizations, whose calls go in and out of their waits.
 
 ``ThreadPoolExecutor`` starts a thread only when its count of idle permits is zero, and every
 finished call adds a permit whether or not its thread is then taken again: after a burst the
