@@ -120,7 +120,10 @@ def complete(
     """Checked inputs with their defaults, which depend on the resource's history (``olds``: its
     recorded inputs or outputs, empty for a new resource). ``validated``: ``news`` are inputs
     :func:`validate` gave (with the defaults of this function), which it would give again as they are."""
-    inputs, problems = (user_props(news), []) if validated else validate(news)
+    if validated:
+        inputs, problems = user_props(news), []
+    else:
+        inputs, problems = validate(news, recorded_email=olds.get("owner_email"))
     adopting = "adopt_id" in inputs
     if "client_id" not in inputs:
         # Not declared: an existing resource keeps the client id it has; a new one gets the

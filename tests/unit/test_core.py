@@ -391,3 +391,15 @@ def test_a_declared_state_still_sees_every_change_of_what_the_api_never_returns(
     assert core.diff(str(uuid.uuid4()), olds, news).keys == ("owner_email",)
     renamed = core.check(olds, declared(client_id="acme-1", display_name="Acme AG"))
     assert [f for f, _ in renamed.failures] == ["display_name"]
+
+
+def test_an_existing_organizations_unchanged_owner_email_is_not_checked_again(core: Lifecycle) -> None:
+    # Recorded when the rules for an address were laxer (or by hand): the API never receives it
+    # again, so the unchanged address is kept; any other address is checked.
+    recorded = {**core.check({}, declared(client_id="c")).inputs, "owner_email": "ops@acme"}
+    unchanged = core.check(recorded, declared(client_id="c", owner_email="ops@acme"))
+    assert unchanged.failures == []
+    assert unchanged.inputs["owner_email"] == "ops@acme"
+    changed = core.check(recorded, declared(client_id="c", owner_email="billing@acme"))
+    assert [name for name, _ in changed.failures] == ["owner_email"]
+    assert [name for name, _ in core.check({}, declared(owner_email="ops@acme")).failures] == ["owner_email"]

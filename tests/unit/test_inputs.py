@@ -520,3 +520,14 @@ def test_checked_inputs_validate_again_to_themselves(
         return
     assert validate(checked) == (checked, [])
     assert complete({}, checked, validated=True) == complete({}, checked)
+
+
+def test_a_recorded_owner_email_is_checked_for_length_and_characters_only() -> None:
+    inputs, problems = validate(props(owner_email="ops@acme"), recorded_email="ops@acme")
+    assert problems == [] and inputs["owner_email"] == "ops@acme"
+    assert failed_fields(validate(props(owner_email="ops@acme"), recorded_email="ops@other")[1]) == [
+        "owner_email"
+    ]
+    assert failed_fields(validate(props(owner_email="ops@\x00acme"), recorded_email="ops@\x00acme")[1]) == [
+        "owner_email"
+    ]
