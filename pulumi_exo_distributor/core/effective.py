@@ -120,6 +120,7 @@ def complete(
     """Checked inputs with their defaults, which depend on the resource's history (``olds``: its
     recorded inputs or outputs, empty for a new resource). ``validated``: ``news`` are inputs
     :func:`validate` gave (with the defaults of this function), which it would give again as they are."""
+    problems: list[tuple[str, str]]
     if validated:
         inputs, problems = user_props(news), []
     else:
