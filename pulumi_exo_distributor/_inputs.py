@@ -127,12 +127,18 @@ def _text(value: object, field: str, limit: Limit, failures: _Failures) -> str |
         failures.add(field, f"must be a string, got {type(value).__name__}")
         return None
     text = value.strip()
-    bad = sorted(
-        {
-            f"U+{ord(c):04X}"
-            for c in text
-            if unicodedata.category(c) in _FORBIDDEN_CATEGORIES and c not in _ALLOWED_FORMAT
-        }
+    # Printable text (no "Other" nor "Separator" but the space) holds none of them: looked at
+    # character by character only when it is not.
+    bad = (
+        []
+        if text.isprintable()
+        else sorted(
+            {
+                f"U+{ord(c):04X}"
+                for c in text
+                if unicodedata.category(c) in _FORBIDDEN_CATEGORIES and c not in _ALLOWED_FORMAT
+            }
+        )
     )
     if bad:
         failures.add(

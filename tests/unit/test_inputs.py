@@ -531,3 +531,17 @@ def test_a_recorded_owner_email_is_checked_for_length_and_characters_only() -> N
     assert failed_fields(validate(props(owner_email="ops@\x00acme"), recorded_email="ops@\x00acme")[1]) == [
         "owner_email"
     ]
+
+
+def test_printable_text_holds_no_forbidden_character() -> None:
+    # The checks look at each character only in text that is not printable.
+    import sys
+    import unicodedata
+
+    from pulumi_exo_distributor._inputs import _FORBIDDEN_CATEGORIES
+
+    assert not [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if chr(code).isprintable() and unicodedata.category(chr(code)) in _FORBIDDEN_CATEGORIES
+    ]
