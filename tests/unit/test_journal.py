@@ -62,7 +62,12 @@ def test_an_entry_is_removed_once_per_process_until_it_is_begun_again(
     journal.begin(SCOPE, "ACME-1", OWNER)
     removed: list[Path] = []
     unlink = Path.unlink
-    monkeypatch.setattr(Path, "unlink", lambda path, **kw: (removed.append(path), unlink(path, **kw))[1])
+
+    def recording_unlink(path: Path, missing_ok: bool = False) -> None:
+        removed.append(path)
+        unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", recording_unlink)
     for _ in range(3):  # a refresh's read and diff, an up's diff and update
         journal.end(SCOPE, "ACME-1")
     assert len(removed) == 1
