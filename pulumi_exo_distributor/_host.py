@@ -180,7 +180,8 @@ def lift_worker_cap(workers: int | None = None) -> int | None:
         executor is None
         or not isinstance(current, int)
         or not all(
-            hasattr(executor, name) for name in ("_adjust_thread_count", "_shutdown_lock", "_shutdown")
+            hasattr(executor, name)
+            for name in ("_adjust_thread_count", "_idle_semaphore", "_shutdown_lock", "_shutdown", "_threads")
         )
     ):
         logger.debug("dynamic provider host: worker pool not found, left as it is")
