@@ -123,7 +123,7 @@ class Lifecycle:
         self.directory = Directory(client)
         self.creates = CreateOnce(client, self.directory, self.claims, journal, scope)
         #: Each resource's inputs as its last check accepted them, until its diff (the engine
-        #: passes them on): they need no second validation.
+        #: passes them on: they need no second validation) or its create.
         self._accepted: dict[str, dict[str, Any]] = {}
         self._accepted_lock = threading.Lock()
 
@@ -159,6 +159,8 @@ class Lifecycle:
     def create(self, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         """Create (or adopt) the organization: its id and the outputs to record."""
         args = parse(props)
+        with self._accepted_lock:
+            self._accepted.pop(str(args.default_client_id), None)  # no diff follows a create
         action = "adopt" if args.adopt_id else "create"
         with self._explained(action, args.adopt_id, args.display_name, args.client_id):
             if args.adopt_id:

@@ -403,3 +403,12 @@ def test_an_existing_organizations_unchanged_owner_email_is_not_checked_again(co
     changed = core.check(recorded, declared(client_id="c", owner_email="billing@acme"))
     assert [name for name, _ in changed.failures] == ["owner_email"]
     assert [name for name, _ in core.check({}, declared(owner_email="ops@acme")).failures] == ["owner_email"]
+
+
+def test_what_a_check_accepted_is_kept_until_its_diff_or_its_create(core: Lifecycle) -> None:
+    org_id, outputs = core.create(core.check({}, declared(client_id="c")).inputs)
+    assert core._accepted == {}
+    checked = core.check(outputs, declared(client_id="c")).inputs
+    assert core._accepted == {OWNER: checked}
+    assert core.diff(org_id, outputs, checked).changes is False
+    assert core._accepted == {}
