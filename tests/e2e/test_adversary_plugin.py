@@ -19,11 +19,10 @@ from pulumi import automation as auto
 from benchmarks.engine import LocalProject
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor._data import DYNAMIC_RESOURCE_TYPE
-from pulumi_exo_distributor._models import BillingAddress, OrganizationInput
 from pulumi_exo_distributor.plugin import PLUGIN_EXECUTABLE, TYPE_TOKEN
 
-from .conftest import ADDRESS, KEY, OTHER_KEY, OTHER_SECRET, PASSPHRASE, SECRET, org_spec
-from .test_plugin import plugin_processes
+from .conftest import KEY, OTHER_KEY, OTHER_SECRET, PASSPHRASE, SECRET, org_spec
+from .test_plugin import existing, plugin_processes
 
 PROGRAM = Path(__file__).with_name("plugin_providers_program.py")
 
@@ -126,16 +125,6 @@ def test_another_distributors_key_on_the_provider_neither_forgets_nor_touches_th
     project.up()
 
 
-def _existing(api: PartnerClient, client_id: str) -> str:
-    body = OrganizationInput(
-        display_name="Acme SA",
-        owner_email="ops@acme.example",
-        billing_address=BillingAddress.model_validate(ADDRESS),
-        client_id=client_id,
-    )
-    return str(api.activate_organization(api.create_organization(body).id).id)
-
-
 def test_an_organization_moved_to_a_resource_of_another_provider_is_never_purged_by_its_old_one(
     project: Project, api: PartnerClient
 ) -> None:
@@ -168,7 +157,7 @@ def test_an_organization_moved_from_the_dynamic_resource_to_the_plugin_in_one_up
 def test_one_organization_adopted_by_resources_of_two_providers_is_refused(
     project: Project, api: PartnerClient
 ) -> None:
-    org_id = _existing(api, "adv-plugin-twice")
+    org_id = existing(api, "adv-plugin-twice")
     project.declare(
         {
             "a": org_spec(client_id="adv-plugin-twice", adopt_id=org_id),
@@ -187,8 +176,8 @@ def test_pulumi_import_refuses_what_the_stack_cannot_own_and_a_second_import_can
     project.declare({})
     project.up()
     with PartnerClient(OTHER_KEY, OTHER_SECRET, simulator.url) as other:
-        foreign = _existing(other, "adv-plugin-foreign")
-    terminated = _existing(api, "adv-plugin-terminated")
+        foreign = existing(other, "adv-plugin-foreign")
+    terminated = existing(api, "adv-plugin-terminated")
     api.terminate_organization(terminated)
 
     def pulumi_import(name: str, org_id: str) -> str:
@@ -216,7 +205,7 @@ def test_pulumi_import_refuses_what_the_stack_cannot_own_and_a_second_import_can
     assert project.ids() == {}
     # One organization imported under two names: each import alone cannot know of the other; the
     # program that declares both is refused before any call, and a destroy leaves it running.
-    org_id = _existing(api, "adv-plugin-imported")
+    org_id = existing(api, "adv-plugin-imported")
     assert pulumi_import("one", org_id) == "" and pulumi_import("two", org_id) == ""
     spec = org_spec(client_id="adv-plugin-imported", adopt_id=org_id)
     project.declare({"one": spec, "two": spec})
