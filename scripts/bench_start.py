@@ -129,8 +129,8 @@ def interleaved(
     return seconds
 
 
-def first_calls(reps: int) -> dict[str, list[float]]:
-    """The provider start, with the first API call it makes, against a simulator without latency."""
+def first_calls(starts: dict[str, str], reps: int) -> dict[str, list[float]]:
+    """The provider ``starts``, with the first API call each makes, against a simulator without latency."""
     from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, simulator_process
 
     config = SimulatorConfig(credentials=(Credential(KEY, SECRET),), latency_ms=0)
@@ -143,8 +143,7 @@ def first_calls(reps: int) -> dict[str, list[float]]:
             "PYTHONPATH": str(ROOT),
         }
         before = sim.stats()
-        snippets = {v: _START.format(blob=serialised(v), news=news(0)) for v in VARIANTS}
-        seconds = interleaved(snippets, reps, env)
+        seconds = interleaved(starts, reps, env)
         calls = sum(sim.stats().values()) - sum(before.values())
     if calls < reps:
         raise RuntimeError(f"ours made {calls} API calls in {reps} starts: the figure would not include one")
@@ -251,12 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings=f"{args.reps} fresh interpreters per variant, {args.blocks} blocks of {args.calls} checks "
         "each; milliseconds",
     )
+    starts = {v: _START.format(blob=serialised(v), news=news(0)) for v in VARIANTS}
     seconds = {
         "imports": interleaved({v: _IMPORT.format(load=_LOAD[v]) for v in VARIANTS}, args.reps),
-        "starts": interleaved(
-            {v: _START.format(blob=serialised(v), news=news(0)) for v in VARIANTS}, args.reps
-        ),
-        "first-call": first_calls(args.reps),
+        "starts": interleaved(starts, args.reps),
+        "first-call": first_calls(starts, args.reps),
         "checks": check_cost(args.calls, args.blocks),
     }
     run = replace(run, load=f"{load_before} at the start, {loadavg()} at the end")
