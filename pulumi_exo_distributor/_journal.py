@@ -52,6 +52,10 @@ class CreateJournal:
         #: What this process has ended and not begun since: a resource's read and diff in one
         #: refresh, or its check, diff and update in one `up`, remove its entry once.
         self._ended: set[tuple[str, str]] = set()
+        #: Per scope, the entries its directory held when this process first ended one: a refresh
+        #: of N organizations removes what is there, not N names.
+        self._present: dict[Path, set[str] | None] = {}
+        self._begun: set[Path] = set()  # entries this process wrote
 
     @classmethod
     def default(cls) -> CreateJournal:
@@ -65,6 +69,7 @@ class CreateJournal:
         """Before ``owner`` (a resource's default client id) sends a create."""
         self._ended.discard((scope, client_id))
         entry = self.entry(scope, client_id)
+        self._begun.add(entry)
         record = {"scope": scope, "client_id": client_id, "owner": owner, "since": time.time()}
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
@@ -86,9 +91,29 @@ class CreateJournal:
         # Left behind, an entry can only make a later run take the organization as its own.
         if (scope, client_id) in self._ended:
             return
-        with contextlib.suppress(OSError):
-            self.entry(scope, client_id).unlink(missing_ok=True)
+        entry = self.entry(scope, client_id)
+        present = self._entries(entry.parent)
+        if entry not in self._begun and present is not None and entry.name not in present:
+            # Not there when first looked, nor begun here since: an entry another process writes
+            # later is its create's, which that process ends (as if this end had come first).
             self._ended.add((scope, client_id))
+            return
+        with contextlib.suppress(OSError):
+            entry.unlink(missing_ok=True)
+            self._ended.add((scope, client_id))
+            self._begun.discard(entry)
+
+    def _entries(self, directory: Path) -> set[str] | None:
+        """The entries of one scope's directory when this process first looked (None: unknown)."""
+        if directory not in self._present:
+            try:
+                found: set[str] | None = set(os.listdir(directory))
+            except FileNotFoundError:
+                found = set()
+            except OSError:
+                found = None
+            self._present.setdefault(directory, found)
+        return self._present[directory]
 
     def holds(self, scope: str, client_id: str, owner: str) -> bool:
         """Whether ``owner`` sent a create for ``client_id`` in ``scope`` that has not ended."""

@@ -14,7 +14,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
     ValidationError,
@@ -81,6 +80,17 @@ def _iso_country(value: str) -> str:
 Country = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_iso_country)]
 
 
+def _email(value: str) -> str:
+    # pydantic's EmailStr, whose schema imports email-validator when the class is defined: here
+    # when an address is first checked (a create), not at every start of a provider.
+    from pydantic.networks import validate_email
+
+    return validate_email(value)[1]
+
+
+Email = Annotated[str, AfterValidator(_email)]
+
+
 def _bounded(limit: Limit) -> Any:
     return Field(min_length=limit.min_length, max_length=limit.max_length)
 
@@ -106,7 +116,7 @@ class OrganizationInput(_WireModel):
 
     display_name: Annotated[str, _bounded(ORGANIZATION_LIMITS["display_name"])]
     # writeOnly: the API never returns it.
-    owner_email: Annotated[EmailStr, _bounded(ORGANIZATION_LIMITS["owner_email"])]
+    owner_email: Annotated[Email, _bounded(ORGANIZATION_LIMITS["owner_email"])]
     billing_address: BillingAddress
     client_id: Annotated[str | None, _bounded(ORGANIZATION_LIMITS["client_id"])] = None
 

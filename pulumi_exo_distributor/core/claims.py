@@ -9,18 +9,31 @@ is named. A resource is named by its identity, its default client id
 The engine serves each provider resource (the default provider, each explicit one) by a process
 of its own: a resource that adopts an organization may be served by another process than the
 removed resource that managed it. The organizations' claims are therefore also kept, when the
-front-end names a directory of its deployment, in one small file per organization there, so that
-every process of the deployment sees them (the first claim wins there too).
+front-end names a directory of its deployment, in one file there that every process of the
+deployment appends to and reads, ``claims.jsonl``: one line per claim, ``[organization id,
+resource]``, and the first line of an organization wins there too. A claim costs one append and
+one read of what was appended since, however many organizations the deployment has: each line is
+one ``O_APPEND`` write, which a POSIX local file system keeps whole and in order against the other
+processes' (a reader takes complete lines only, and a line starts with a newline, so that a write
+cut short by a full disk spoils no other line).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
-import time
+import weakref
 from pathlib import Path
 
 __all__ = ["Claims", "resource_label"]
+
+
+def _read_at(fd: int, size: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(fd, size, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # no pread (Windows): the reads are made under one lock
+    return os.read(fd, size)
 
 
 def resource_label(identity: str | None) -> str:
@@ -39,7 +52,10 @@ class Claims:
         self._client_ids: dict[str, str] = {}  # client id -> identity
         self._replacing: dict[str, str] = {}  # identity -> id of the organization it replaces
         self._shared_written: dict[str, str] = {}  # organization id -> identity this process saw hold it
-        self._shared_made = False
+        self._shared_fd: int | None = None
+        self._shared_failed = False
+        self._shared_read = 0  # how far the file is read
+        self._shared_holders: dict[str, str] = {}  # organization id -> its first claim in the file
 
     def client_id(self, client_id: str, identity: str) -> str | None:
         """Record that ``identity`` declares ``client_id``; return the other resource that already does."""
@@ -64,53 +80,72 @@ class Claims:
         return found if found is not None else self._shared_manager(org_id.lower())
 
     def _shared_claim(self, org_id: str, identity: str) -> str:
-        """Claim ``org_id`` for ``identity`` in the deployment's directory: the identity that holds it.
+        """Claim ``org_id`` for ``identity`` in the deployment's file: the identity that holds it.
 
         Written once per organization and process (the engine calls check, diff and update for one
-        resource). Where the directory cannot be written, the claim stays this process's, as it was
-        before the directory existed."""
-        if self._shared is None:
-            return identity
+        resource). Where the file cannot be written, the claim stays this process's, as it was
+        before the file existed."""
         with self._lock:
             if self._shared_written.get(org_id) == identity:
                 return identity
-            if not self._shared_made:
-                try:
-                    self._shared.mkdir(parents=True, exist_ok=True)
-                except OSError:
+            log = self._log()
+            if log is None:
+                return identity
+            try:
+                line = b"\n" + json.dumps([org_id, identity]).encode() + b"\n"
+                if os.write(log, line) != len(line):
                     return identity
-                self._shared_made = True
-        try:
-            fd = os.open(self._shared / org_id, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            holder = self._shared_manager(org_id) or identity
+                holder = self._read_log(log).get(org_id, identity)
+            except OSError:
+                return identity
             if holder == identity:
-                with self._lock:
-                    self._shared_written[org_id] = identity
+                self._shared_written[org_id] = identity
             return holder
-        except OSError:
-            return identity
-        try:
-            os.write(fd, identity.encode())
-        finally:
-            os.close(fd)
-        with self._lock:
-            self._shared_written[org_id] = identity
-        return identity
 
     def _shared_manager(self, org_id: str) -> str | None:
-        if self._shared is None:
-            return None
-        # A claim being written is empty for an instant: read until it is not (briefly).
-        for _ in range(50):
+        with self._lock:
+            log = self._log()
+            if log is None:
+                return None
             try:
-                text = (self._shared / org_id).read_text(encoding="utf-8")
+                return self._read_log(log).get(org_id)
             except OSError:
                 return None
-            if text:
-                return text
-            time.sleep(0.01)
-        return None
+
+    def _log(self) -> int | None:
+        """The deployment's claims file, opened once (under the lock); None where it cannot be."""
+        if self._shared is None or self._shared_failed:
+            return None
+        if self._shared_fd is None:
+            try:
+                self._shared.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self._shared / "claims.jsonl", os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            except OSError:
+                self._shared_failed = True
+                return None
+            self._shared_fd = fd
+            weakref.finalize(self, os.close, fd)
+        return self._shared_fd
+
+    def _read_log(self, fd: int) -> dict[str, str]:
+        """The first holder of each organization in the file, with the lines appended since the
+        last read (under the lock)."""
+        appended = b""
+        while True:
+            chunk = _read_at(fd, 1 << 16, self._shared_read + len(appended))
+            appended += chunk
+            if len(chunk) < 1 << 16:
+                break
+        whole = appended.rfind(b"\n") + 1  # a line being written is read once it is whole
+        self._shared_read += whole
+        for raw in appended[:whole].split(b"\n"):
+            try:
+                org, holder = json.loads(raw)
+            except (ValueError, TypeError):
+                continue  # an empty line, or one cut short
+            if isinstance(org, str) and isinstance(holder, str):
+                self._shared_holders.setdefault(org, holder)
+        return self._shared_holders
 
     def replaces(self, identity: str, org_id: str) -> None:
         """``identity`` is being replaced: its new organization must not be confused with ``org_id``."""

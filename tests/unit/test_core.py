@@ -173,6 +173,73 @@ def test_claims_sharing_a_directory_see_each_others_organizations(tmp_path: Path
     assert Claims(shared=tmp_path / "e").organization("abc", "pulumi:p/s/old") is None
 
 
+def test_a_claim_cut_short_or_being_written_spoils_no_other(tmp_path: Path) -> None:
+    shared = tmp_path / "d"
+    Claims(shared=shared).organization("a", "pulumi:p/s/a")
+    log = shared / "claims.jsonl"
+    with log.open("ab") as out:
+        out.write(b'\n["b", "pulumi:p/s/cut')  # a write cut short (a full disk): no newline
+    later = Claims(shared=shared)
+    assert later.organization("c", "pulumi:p/s/c") is None
+    reader = Claims(shared=shared)
+    assert (reader.manager("a"), reader.manager("b"), reader.manager("c")) == (
+        "pulumi:p/s/a",
+        None,
+        "pulumi:p/s/c",
+    )
+    with log.open("ab") as out:
+        out.write(b'\n["d", "pulumi:p/s/d"]')  # being written: not whole yet
+    assert reader.manager("d") is None
+    with log.open("ab") as out:
+        out.write(b"\n")
+    assert reader.manager("d") == "pulumi:p/s/d"
+
+
+def test_claims_stay_this_processs_where_the_deployment_file_cannot_be_written(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("a file, not a directory")
+    claims = Claims(shared=tmp_path / "f" / "d")
+    assert claims.organization("abc", "pulumi:p/s/a") is None
+    assert claims.organization("abc", "pulumi:p/s/b") == "pulumi:p/s/a"
+    assert claims.manager("abc") == "pulumi:p/s/a"
+    assert Claims(shared=tmp_path / "f" / "d").manager("abc") is None
+
+
+_RACE = """
+import sys
+from pathlib import Path
+from pulumi_exo_distributor.core import Claims
+shared, me = Path(sys.argv[1]), sys.argv[2]
+sys.stdin.read()  # all start together
+claims = Claims(shared=shared)
+for n in range(300):
+    other = claims.organization(f"org-{n}", me)
+    print(f"org-{n}", other or me)
+"""
+
+
+def test_processes_claiming_at_once_agree_on_the_first_claim(tmp_path: Path) -> None:
+    # Provider processes of one deployment claim the same organizations at the same time: each
+    # organization has one holder, the same for all of them, and every one of them is told it.
+    shared = tmp_path / "d"
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RACE, str(shared), f"pulumi:p/s/r{n}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(6)
+    ]
+    answers = [dict(line.split() for line in racer.communicate("")[0].splitlines()) for racer in racers]
+    assert all(racer.returncode == 0 for racer in racers)
+    reader = Claims(shared=shared)
+    for n in range(300):
+        holders = {answer[f"org-{n}"] for answer in answers}
+        assert holders == {reader.manager(f"org-{n}")}, n
+    lines = (shared / "claims.jsonl").read_bytes().split(b"\n")
+    assert sum(1 for line in lines if line) == 6 * 300  # every append whole, none lost
+
+
 def test_the_directory_lists_once_and_follows_its_own_writes(api: FakeAPI) -> None:
     kept = api.add("acme")
     api.add("acme", status="terminated")

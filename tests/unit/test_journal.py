@@ -77,6 +77,37 @@ def test_an_entry_is_removed_once_per_process_until_it_is_begun_again(
     assert not journal.holds(SCOPE, "ACME-1", OWNER)
 
 
+def test_an_end_removes_what_was_there_and_what_this_process_began_not_every_name(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    CreateJournal(root).begin(SCOPE, "LEFT-1", OWNER)  # a lost answer, in an earlier run
+    journal = CreateJournal(root)
+    removed: list[Path] = []
+    unlink = Path.unlink
+
+    def recording_unlink(path: Path, missing_ok: bool = False) -> None:
+        removed.append(path)
+        unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", recording_unlink)
+    for n in range(50):  # a refresh of 50 organizations, one of them the lost answer's
+        journal.end(SCOPE, f"ACME-{n}")
+    journal.end(SCOPE, "LEFT-1")
+    assert removed == [journal.entry(SCOPE, "LEFT-1")]
+    assert not CreateJournal(root).holds(SCOPE, "LEFT-1", OWNER)
+    # A create this process sends after its first look is ended by it all the same.
+    journal.begin(SCOPE, "ACME-NEW", OWNER)
+    journal.end(SCOPE, "ACME-NEW")
+    assert entries(root) == []
+    # Another process's create, begun after this one looked, is its own to end.
+    other = CreateJournal(root)
+    other.begin(SCOPE, "LATE-1", OWNER)
+    journal.end(SCOPE, "LATE-1")
+    assert other.holds(SCOPE, "LATE-1", OWNER)
+    other.end(SCOPE, "LATE-1")
+    assert entries(root) == []
+
+
 def test_ending_what_was_never_begun_writes_nothing(root: Path) -> None:
     CreateJournal(root).end(SCOPE, "ACME-1")
     assert not root.exists()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -192,3 +194,17 @@ def test_a_purge_answer_says_whether_it_was_scheduled() -> None:
     assert PurgeResult.model_validate({"scheduled": True}).scheduled is True
     with pytest.raises(ValidationError, match="scheduled"):
         PurgeResult.model_validate({"message": "purged"})
+
+
+def test_the_address_checker_is_imported_by_the_first_address_checked() -> None:
+    # A provider's reads, refreshes and deletes check no address: their start does not pay for it.
+    code = (
+        "import sys, pulumi_exo_distributor._client as c, pulumi_exo_distributor._provider; "
+        "before = 'email_validator' in sys.modules; "
+        "c.OrganizationInput.model_validate({'display-name': 'A', 'owner-email': 'ops@acme.example', "
+        "'billing-address': {'name': 'A', 'country': 'CH', 'city': 'B', 'postal-code': '1', "
+        "'street-name': 'C'}}); "
+        "print(before, 'email_validator' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]
