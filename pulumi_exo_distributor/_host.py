@@ -49,13 +49,18 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import thread as _futures_thread
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._config import package_home
+
+if TYPE_CHECKING:
+    from .core.claims import Claims
 
 __all__ = [
     "DEFAULT_WORKERS",
     "ENV_WORKERS",
     "api_wait",
+    "deployment_claims",
     "deployment_directory",
     "engine_address",
     "in_dynamic_provider_host",
@@ -223,6 +228,14 @@ def _engine_process() -> tuple[int, str]:
     except (OSError, IndexError):
         started = ""
     return found, started
+
+
+def deployment_claims(engine_address: str | None) -> Claims | None:
+    """The organizations' claims shared with the deployment's other provider processes; None when
+    the engine's address is not known (the claims then stay the process's own)."""
+    from .core.claims import Claims
+
+    return Claims(shared=deployment_directory(engine_address)) if engine_address else None
 
 
 def deployment_directory(engine_address: str) -> Path:

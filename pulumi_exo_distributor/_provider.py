@@ -28,7 +28,7 @@ from pulumi.dynamic import (
 
 from ._config import CONFIG_ENDPOINT, CONFIG_KEY, CONFIG_SECRET, ENV_KEY, StackSettings
 from ._errors import ExoDistributorError
-from ._host import deployment_directory, engine_address, in_dynamic_provider_host, lift_worker_cap
+from ._host import deployment_claims, engine_address, in_dynamic_provider_host, lift_worker_cap
 from ._journal import CreateJournal
 from ._notices import warn
 from ._session import ProcessClient
@@ -48,8 +48,7 @@ def _host_claims() -> Claims | None:
     processes (a provider plugin's resource may adopt an organization this host's resource managed)."""
     if not in_dynamic_provider_host():
         return None
-    engine = engine_address()
-    return Claims(shared=deployment_directory(engine)) if engine else None
+    return deployment_claims(engine_address())
 
 
 class DistributorOrganizationProvider(ResourceProvider):

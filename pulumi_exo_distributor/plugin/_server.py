@@ -32,12 +32,11 @@ from .._config import CONFIG_KEY, ENV_KEY, StackSettings
 from .._data import check_period, organization_info, usage_statement_info
 from .._errors import ExoDistributorError
 from .._explain import config_help, detail, hint
-from .._host import _requested_workers, deployment_directory, engine_address
+from .._host import _requested_workers, deployment_claims, engine_address
 from .._journal import CreateJournal
 from .._notices import EngineLog
 from .._session import ProcessClient
 from ..core import Lifecycle
-from ..core.claims import Claims
 from ._names import FUNCTIONS, PACKAGE, TYPE_TOKEN, camel, identity_from_urn, plugin_version
 from ._schema import schema_json
 from ._values import from_engine, secret_keys, to_engine
@@ -93,7 +92,7 @@ class DistributorProvider(sdk.Provider):
             journal=CreateJournal.default(),
             warn=self._log.warn,
             key_help=f"{CONFIG_KEY} (or {ENV_KEY})",
-            claims=Claims(shared=deployment_directory(engine_address)) if engine_address else None,
+            claims=deployment_claims(engine_address),
         )
 
     # -- what lives in the process ----------------------------------------------------------------
