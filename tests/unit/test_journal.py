@@ -55,11 +55,9 @@ def test_end_removes_only_its_entry(root: Path) -> None:
     assert len(entries(root)) == 2
 
 
-def test_an_entry_is_removed_once_per_process_until_it_is_begun_again(
-    root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    journal = CreateJournal(root)
-    journal.begin(SCOPE, "ACME-1", OWNER)
+@pytest.fixture
+def removed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files removed during the test, in order."""
     removed: list[Path] = []
     unlink = Path.unlink
 
@@ -68,6 +66,14 @@ def test_an_entry_is_removed_once_per_process_until_it_is_begun_again(
         unlink(path, missing_ok=missing_ok)
 
     monkeypatch.setattr(Path, "unlink", recording_unlink)
+    return removed
+
+
+def test_an_entry_is_removed_once_per_process_until_it_is_begun_again(
+    root: Path, removed: list[Path]
+) -> None:
+    journal = CreateJournal(root)
+    journal.begin(SCOPE, "ACME-1", OWNER)
     for _ in range(3):  # a refresh's read and diff, an up's diff and update
         journal.end(SCOPE, "ACME-1")
     assert len(removed) == 1
@@ -78,18 +84,10 @@ def test_an_entry_is_removed_once_per_process_until_it_is_begun_again(
 
 
 def test_an_end_removes_what_was_there_and_what_this_process_began_not_every_name(
-    root: Path, monkeypatch: pytest.MonkeyPatch
+    root: Path, removed: list[Path]
 ) -> None:
     CreateJournal(root).begin(SCOPE, "LEFT-1", OWNER)  # a lost answer, in an earlier run
     journal = CreateJournal(root)
-    removed: list[Path] = []
-    unlink = Path.unlink
-
-    def recording_unlink(path: Path, missing_ok: bool = False) -> None:
-        removed.append(path)
-        unlink(path, missing_ok=missing_ok)
-
-    monkeypatch.setattr(Path, "unlink", recording_unlink)
     for n in range(50):  # a refresh of 50 organizations, one of them the lost answer's
         journal.end(SCOPE, f"ACME-{n}")
     journal.end(SCOPE, "LEFT-1")
