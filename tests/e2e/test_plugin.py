@@ -20,25 +20,14 @@ from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor._models import BillingAddress, OrganizationInput
 from pulumi_exo_distributor.plugin import PLUGIN_EXECUTABLE, TYPE_TOKEN, plugin_version
 
-from .conftest import ADDRESS, SECRET, Stack, changes, make_stack, org_spec, resources
+from .conftest import ADDRESS, SECRET, Stack, changes, make_stack, org_spec, processes_with, resources
 
 
 def plugin_processes(home: Path) -> list[int]:
     """The plugin processes started for this test's stack (its own PULUMI_HOME)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                command = handle.read()
-            with open(f"/proc/{entry}/environ", "rb") as handle:
-                environ = handle.read()
-        except OSError:
-            continue
-        if PLUGIN_EXECUTABLE.encode() in command and f"PULUMI_HOME={home}".encode() in environ:
-            found.append(int(entry))
-    return found
+    return [
+        pid for pid, command in processes_with(f"PULUMI_HOME={home}").items() if PLUGIN_EXECUTABLE in command
+    ]
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ from benchmarks.engine import kill_tree, offline_env
 from pulumi_exo_distributor import PartnerClient
 from pulumi_exo_distributor.simulator import Credential, SimulatorConfig, run_simulator
 
+from .conftest import processes_with
+
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "yaml-passphrase"
 #: The longest any one command of these tests may take before its whole process tree is killed.
@@ -37,25 +39,6 @@ def yaml_host(pulumi_cli: str) -> str:
             "(scripts/ensure-pulumi-yaml.sh), or put its directory on PATH",
             pytrace=False,
         )
-    return found
-
-
-def _running_with(marker: str) -> list[str]:
-    """The processes whose environment names ``marker`` (each test's own directory): what the
-    engine started for it and left running."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as environ:
-                if marker.encode() not in environ.read():
-                    continue
-            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
-            found.append(f"{entry}: {command}")
-        except OSError:
-            continue
     return found
 
 
@@ -112,7 +95,7 @@ def yaml_project(yaml_host: str, tmp_path: Path) -> Iterator[type[YamlProject]]:
     """YamlProject, for projects under ``tmp_path``; afterwards, no process the engine started for
     them may still run (any that does is killed, and the test fails)."""
     yield YamlProject
-    left = _running_with(str(tmp_path))
+    left = [f"{pid}: {command}" for pid, command in processes_with(str(tmp_path)).items()]
     for line in left:
         kill_tree(int(line.split(":", 1)[0]))
     assert not left, f"still running after the test: {left}"
