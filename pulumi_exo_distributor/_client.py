@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -148,7 +149,8 @@ class PartnerClient:
     ``EXOSCALE_API_SECRET`` and ``EXOSCALE_PARTNER_API_ENDPOINT``. One connection pool per
     client: use it as a context manager or call :meth:`close`. ``waiting`` is entered around each
     operation's requests, retries and waits: the dynamic-provider host's
-    :func:`~pulumi_exo_distributor._host.api_wait`.
+    :func:`~pulumi_exo_distributor._host.api_wait`. ``verify`` is httpx's: ``True`` for the TLS
+    context httpx makes itself, or one made already (:func:`httpx.create_ssl_context`).
     """
 
     def __init__(
@@ -162,6 +164,7 @@ class PartnerClient:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         waiting: Callable[[], AbstractContextManager[object]] = nullcontext,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         creds = credentials or Credentials.resolve(key, secret, endpoint)
         self.endpoint = creds.endpoint
@@ -175,6 +178,7 @@ class PartnerClient:
             auth=ExoscaleV2Auth(creds.key, creds.secret),
             timeout=timeout,
             transport=transport,
+            verify=verify,
             headers={"Accept": "application/json", "User-Agent": "pulumi-exo-distributor"},
         )
 
