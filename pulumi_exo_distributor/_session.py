@@ -1,4 +1,7 @@
-"""A provider process's one client (one connection pool), made on first use, and its key's fingerprints."""
+"""A provider process's one client (one connection pool), made on first use, and its key's fingerprints.
+
+The client's TLS context is made in a thread while the rest of its stack is imported.
+"""
 
 from __future__ import annotations
 
