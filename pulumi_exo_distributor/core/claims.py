@@ -51,7 +51,6 @@ class Claims:
         self._organizations: dict[str, str] = {}  # organization id (lower case) -> identity
         self._client_ids: dict[str, str] = {}  # client id -> identity
         self._replacing: dict[str, str] = {}  # identity -> id of the organization it replaces
-        self._shared_written: dict[str, str] = {}  # organization id -> identity this process saw hold it
         self._shared_fd: int | None = None
         self._shared_failed = False
         self._shared_read = 0  # how far the file is read
@@ -86,8 +85,8 @@ class Claims:
         resource). Where the file cannot be written, the claim stays this process's, as it was
         before the file existed."""
         with self._lock:
-            if self._shared_written.get(org_id) == identity:
-                return identity
+            if self._shared_holders.get(org_id) == identity:
+                return identity  # its first claim in the file: final
             log = self._log()
             if log is None:
                 return identity
@@ -95,12 +94,9 @@ class Claims:
                 line = b"\n" + json.dumps([org_id, identity]).encode() + b"\n"
                 if os.write(log, line) != len(line):
                     return identity
-                holder = self._read_log(log).get(org_id, identity)
+                return self._read_log(log).get(org_id, identity)
             except OSError:
                 return identity
-            if holder == identity:
-                self._shared_written[org_id] = identity
-            return holder
 
     def _shared_manager(self, org_id: str) -> str | None:
         with self._lock:
