@@ -49,11 +49,9 @@ class CreateJournal:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        #: What this process has ended and not begun since: a resource's read and diff in one
-        #: refresh, or its check, diff and update in one `up`, remove its entry once.
-        self._ended: set[tuple[str, str]] = set()
-        #: Per scope, the entries its directory held when this process first ended one: a refresh
-        #: of N organizations removes what is there, not N names.
+        #: Per scope, the entries its directory held when this process first ended one, less those
+        #: it removed since: a refresh of N organizations removes what is there, not N names, and a
+        #: resource's read and diff (or check, diff and update) remove its entry once.
         self._present: dict[Path, set[str] | None] = {}
         self._begun: set[Path] = set()  # entries this process wrote
 
@@ -67,7 +65,6 @@ class CreateJournal:
 
     def begin(self, scope: str, client_id: str, owner: str) -> None:
         """Before ``owner`` (a resource's default client id) sends a create."""
-        self._ended.discard((scope, client_id))
         entry = self.entry(scope, client_id)
         self._begun.add(entry)
         record = {"scope": scope, "client_id": client_id, "owner": owner, "since": time.time()}
@@ -89,19 +86,18 @@ class CreateJournal:
         """Once the create's outcome is known: answered (created, or refused), or the organization
         seen in the stack's state by a later operation."""
         # Left behind, an entry can only make a later run take the organization as its own.
-        if (scope, client_id) in self._ended:
-            return
         entry = self.entry(scope, client_id)
         present = self._entries(entry.parent)
         if entry not in self._begun and present is not None and entry.name not in present:
-            # Not there when first looked, nor begun here since: an entry another process writes
-            # later is its create's, which that process ends (as if this end had come first).
-            self._ended.add((scope, client_id))
+            # Not there when first looked (or removed since), nor begun here since: an entry another
+            # process writes later is its create's, which that process ends (as if this end had
+            # come first).
             return
         with contextlib.suppress(OSError):
             entry.unlink(missing_ok=True)
-            self._ended.add((scope, client_id))
             self._begun.discard(entry)
+            if present is not None:
+                present.discard(entry.name)
 
     def _entries(self, directory: Path) -> set[str] | None:
         """The entries of one scope's directory when this process first looked (None: unknown)."""
