@@ -13,7 +13,7 @@ its default client id needs no journal: that client id is its proof).
 
 One small file per entry, ``unknown-creates/<scope>/<client id>.json`` (both names hashed, so any
 client id makes a safe file name): a create writes its own entry (whole, then renamed into place)
-and nothing else, an end (the create's answer, or the organization seen in a state) removes it, a
+and nothing else, an end (the create done, or refused, or the organization seen in a state) removes it, a
 look-up reads it. Each costs the same at 10 or 10,000
 organizations, and provider processes of stacks run in parallel on one machine (the shards of a
 fleet) never rewrite each other's entries, so none is lost and no lock is needed.
@@ -83,8 +83,8 @@ class CreateJournal:
             pass  # no journal: a later run asks for adopt_id rather than take it over, the safe side
 
     def end(self, scope: str, client_id: str) -> None:
-        """Once the create's outcome is known: answered (created, or refused), or the organization
-        seen in the stack's state by a later operation."""
+        """Once the create's outcome is known: done (created and brought to its status), refused,
+        or the organization seen in the stack's state by a later operation."""
         # Left behind, an entry can only make a later run take the organization as its own.
         entry = self.entry(scope, client_id)
         present = self._entries(entry.parent)

@@ -130,8 +130,7 @@ class CreateOnce:
                         client_id,
                         resource_label(owner),
                     )
-                    self._journal.end(scope, client_id)  # recovered: the engine records it now
-                    return found
+                    return found  # recovered: its entry ends once the create is done (settled)
                 if owner:
                     self._journal.begin(scope, client_id, owner)
                 try:
@@ -140,14 +139,20 @@ class CreateOnce:
                     if not outcome_unknown(exc):
                         self._journal.end(scope, client_id)  # refused: nothing was created
                     raise
-                # Answered: the engine records it now. The entry served the lost answer and the run
-                # killed while the request was under way; kept, it would let a later resource with
-                # this identity (a stack created under a renamed one's name) take the organization.
-                # A run killed between this answer and the engine's write asks for adopt_id.
-                self._journal.end(scope, client_id)
+                # Answered: the entry stays until the whole create is done (its activation too),
+                # then settled() ends it. A run killed before that takes the organization back by
+                # the entry; kept longer, the entry would let a later resource with this identity
+                # (a stack created under a renamed one's name) take it. A run killed between the
+                # provider's answer and the engine's write asks for adopt_id.
                 self._directory.remember(org)
                 return org
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+    def settled(self, args: OrganizationArgs) -> None:
+        """The create of ``args`` is done (created or recovered, and brought to its status): the
+        engine records it now, and its journal entry ends."""
+        if args.client_id is not None:
+            self._journal.end(self._scope(), args.client_id)
 
     def _find(self, args: OrganizationArgs, *, fresh: bool) -> Organization | None:
         assert args.client_id is not None

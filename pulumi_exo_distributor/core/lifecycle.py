@@ -180,6 +180,8 @@ class Lifecycle:
                     args.status,
                     exc,
                 )
+            if not args.adopt_id:
+                self.creates.settled(args)
             # The program's policy, always: never one chosen here.
             return str(org.id), outputs(args, org, args.deletion_policy, self._scope())
 

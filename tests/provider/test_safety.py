@@ -411,6 +411,35 @@ def test_an_organization_this_resource_sent_a_create_for_is_its_own(
     assert not CreateJournal.default().holds(provider.key_fingerprint, client_id, owner)
 
 
+def test_a_run_killed_while_its_new_organization_is_activated_takes_it_back(
+    provider: DistributorOrganizationProvider,
+    simulator: Any,
+    api: PartnerClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pulumi_exo_distributor._journal import CreateJournal
+
+    # The create was answered; the run dies during the second call (a new organization starts
+    # `created` and is activated), before the engine could record anything.
+    inputs = checked(provider)
+    client_id, owner = inputs["client_id"], inputs["default_client_id"]
+
+    def killed(*_args: Any, **_kwargs: Any) -> Any:
+        raise SystemExit("killed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(PartnerClient, "activate_organization", killed)
+        with pytest.raises(SystemExit):
+            provider.create(inputs)
+    assert CreateJournal.default().holds(provider.key_fingerprint, client_id, owner)
+    # The next run, on the same machine: the organization is this resource's own, not a second one.
+    recovered = configured(simulator.url).create(checked(configured(simulator.url)))
+    live = [org for org in api.list_organizations() if org.client_id == client_id]
+    assert [str(org.id) for org in live] == [recovered.id]
+    assert recovered.outs is not None and recovered.outs["status"] == "active"
+    assert not CreateJournal.default().holds(provider.key_fingerprint, client_id, owner)
+
+
 def test_the_default_client_id_alone_is_no_proof(
     simulator: Any, api: PartnerClient, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
