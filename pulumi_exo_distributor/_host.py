@@ -45,7 +45,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import thread as _futures_thread
 from pathlib import Path
@@ -63,6 +63,7 @@ __all__ = [
     "deployment_claims",
     "deployment_directory",
     "engine_address",
+    "engine_liveness",
     "in_dynamic_provider_host",
     "lift_worker_cap",
 ]
@@ -204,6 +205,12 @@ def lift_worker_cap(workers: int | None = None) -> int | None:
     return pool.cap
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command's name: its state first, its start time
+    at 19. OSError or IndexError where there is no such process (or no /proc)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _engine_process() -> tuple[int, str]:
     """The engine (the ``pulumi`` CLI) that started this provider process: its pid and start time.
 
@@ -214,7 +221,7 @@ def _engine_process() -> tuple[int, str]:
     for _ in range(8):
         try:
             exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
-            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            stat = _stat(pid)
         except (OSError, IndexError):
             break
         if exe == "pulumi":
@@ -224,10 +231,29 @@ def _engine_process() -> tuple[int, str]:
         if pid <= 1:
             break
     try:
-        started = Path(f"/proc/{found}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        started = _stat(found)[19]
     except (OSError, IndexError):
         started = ""
     return found, started
+
+
+def _running(pid: int, started: str) -> bool:
+    """Whether the process ``pid`` that started at ``started`` still runs (not ended, nor a zombie)."""
+    try:
+        fields = _stat(pid)
+    except (OSError, IndexError):
+        return False
+    return fields[0] != "Z" and fields[19] == started
+
+
+def engine_liveness() -> Callable[[], bool]:
+    """Whether the engine that started this provider process still runs. The engine starts its
+    plugins in process groups of their own: killed alone, it leaves them finishing their calls,
+    whose answers then reach no state. Always true where that cannot be told (no /proc)."""
+    pid, started = _engine_process()
+    if not started:
+        return lambda: True
+    return lambda: _running(pid, started)
 
 
 def deployment_claims(engine_address: str | None) -> Claims | None:

@@ -28,7 +28,13 @@ from pulumi.dynamic import (
 
 from ._config import CONFIG_ENDPOINT, CONFIG_KEY, CONFIG_SECRET, ENV_KEY, StackSettings
 from ._errors import ExoDistributorError
-from ._host import deployment_claims, engine_address, in_dynamic_provider_host, lift_worker_cap
+from ._host import (
+    deployment_claims,
+    engine_address,
+    engine_liveness,
+    in_dynamic_provider_host,
+    lift_worker_cap,
+)
 from ._journal import CreateJournal
 from ._notices import warn
 from ._session import ProcessClient
@@ -81,6 +87,7 @@ class DistributorOrganizationProvider(ResourceProvider):
             warn=warn,
             key_help=f"{CONFIG_KEY} (or {ENV_KEY})",
             claims=_host_claims(),
+            engine_alive=engine_liveness() if in_dynamic_provider_host() else lambda: True,
         )
 
     def __reduce__(self) -> tuple[type[DistributorOrganizationProvider], tuple[()]]:

@@ -53,11 +53,13 @@ class CreateOnce:
         claims: Claims,
         journal: CreateJournal,
         scope: Callable[[], str],
+        engine_alive: Callable[[], bool] = lambda: True,
     ) -> None:
         self._client = client
         self._directory = directory
         self._claims = claims
         self._journal = journal
+        self._engine_alive = engine_alive
         #: The endpoint and key the creates are sent with, as a fingerprint (the journal's scope).
         self._scope = scope
 
@@ -150,9 +152,18 @@ class CreateOnce:
 
     def settled(self, args: OrganizationArgs) -> None:
         """The create of ``args`` is done (created or recovered, and brought to its status): the
-        engine records it now, and its journal entry ends."""
-        if args.client_id is not None:
-            self._journal.end(self._scope(), args.client_id)
+        engine records it now, and its journal entry ends. Not where the engine has gone (killed
+        alone, its provider processes finish their calls): that answer reaches no state, and the
+        entry lets the next run take the organization back."""
+        if args.client_id is None:
+            return
+        if not self._engine_alive():
+            logger.warning(
+                "the engine has ended: organization with client id %r kept in the journal of creates",
+                args.client_id,
+            )
+            return
+        self._journal.end(self._scope(), args.client_id)
 
     def _find(self, args: OrganizationArgs, *, fresh: bool) -> Organization | None:
         assert args.client_id is not None

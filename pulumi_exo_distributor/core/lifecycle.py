@@ -111,6 +111,7 @@ class Lifecycle:
         warn: Callable[[str], None],
         key_help: str,
         claims: Claims | None = None,
+        engine_alive: Callable[[], bool] = lambda: True,
     ) -> None:
         self._client = client
         self._scope = scope
@@ -121,7 +122,7 @@ class Lifecycle:
         self._key_help = key_help
         self.claims = claims if claims is not None else Claims()
         self.directory = Directory(client)
-        self.creates = CreateOnce(client, self.directory, self.claims, journal, scope)
+        self.creates = CreateOnce(client, self.directory, self.claims, journal, scope, engine_alive)
         #: Each resource's inputs as its last check accepted them, until its diff (the engine
         #: passes them on: they need no second validation) or its create.
         self._accepted: dict[str, dict[str, Any]] = {}

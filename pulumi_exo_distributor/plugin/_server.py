@@ -32,7 +32,7 @@ from .._config import CONFIG_KEY, ENV_KEY, StackSettings
 from .._data import check_period, organization_info, usage_statement_info
 from .._errors import ExoDistributorError
 from .._explain import config_help, detail, hint
-from .._host import _requested_workers, deployment_claims, engine_address
+from .._host import _requested_workers, deployment_claims, engine_address, engine_liveness
 from .._journal import CreateJournal
 from .._notices import EngineLog
 from .._session import ProcessClient
@@ -93,6 +93,7 @@ class DistributorProvider(sdk.Provider):
             warn=self._log.warn,
             key_help=f"{CONFIG_KEY} (or {ENV_KEY})",
             claims=deployment_claims(engine_address),
+            engine_alive=engine_liveness() if engine_address else lambda: True,
         )
 
     # -- what lives in the process ----------------------------------------------------------------

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,9 @@ def warnings() -> list[str]:
     return []
 
 
-def lifecycle(api: FakeAPI, tmp_path: Path, warnings: list[str]) -> Lifecycle:
+def lifecycle(
+    api: FakeAPI, tmp_path: Path, warnings: list[str], engine_alive: Callable[[], bool] = lambda: True
+) -> Lifecycle:
     journal = CreateJournal(tmp_path / "journal")
     return Lifecycle(
         lambda: api,  # type: ignore[arg-type,return-value]
@@ -118,6 +120,7 @@ def lifecycle(api: FakeAPI, tmp_path: Path, warnings: list[str]) -> Lifecycle:
         journal=journal,
         warn=warnings.append,
         key_help="the key",
+        engine_alive=engine_alive,
     )
 
 
@@ -293,6 +296,23 @@ def test_a_found_organization_needs_proof_or_adopt_id(
     fresh = lifecycle(api, tmp_path, warnings)
     inputs = fresh.check({}, declared(client_id="acme-1")).inputs
     assert fresh.create(inputs)[0] == existing
+
+
+def test_a_create_done_after_its_engine_ended_is_taken_back_by_the_next_run(
+    api: FakeAPI, tmp_path: Path, warnings: list[str]
+) -> None:
+    # The engine was killed alone: its provider process finished the create, whose answer reaches
+    # no state. The entry stays, and the next run takes the organization back, never a second one.
+    gone = lifecycle(api, tmp_path, warnings, engine_alive=lambda: False)
+    org_id, _ = gone.create(gone.check({}, declared(client_id="acme-1")).inputs)
+    journal = CreateJournal(tmp_path / "journal")
+    assert journal.holds(SCOPE, "acme-1", OWNER)
+    fresh = lifecycle(api, tmp_path, warnings)
+    checked = fresh.check({}, declared(client_id="acme-1"))
+    assert checked.failures == []
+    assert fresh.create(checked.inputs)[0] == org_id
+    assert list(api.orgs) == [org_id] and api.calls["create"] == 1
+    assert not journal.holds(SCOPE, "acme-1", OWNER)  # recovered, with its engine there: ended
 
 
 def test_the_default_client_id_alone_is_no_proof(api: FakeAPI, tmp_path: Path, warnings: list[str]) -> None:

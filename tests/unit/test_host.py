@@ -3,6 +3,7 @@ wait on the API; the others keep to the pool's 4 threads."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import threading
 import time
@@ -140,3 +141,23 @@ def test_configure_lifts_it_in_the_provider_host(monkeypatch: pytest.MonkeyPatch
         barrier = threading.Barrier(DEFAULT_WORKERS, timeout=30)
         calls = [pool.submit(_waiting_on_api, barrier.wait) for _ in range(DEFAULT_WORKERS)]
         assert sorted(call.result() for call in calls) == list(range(DEFAULT_WORKERS))
+
+
+def test_a_process_runs_until_it_ends_and_is_known_by_its_start_time() -> None:
+    # The engine's liveness: a pid alone could be another process's after the engine ended.
+    from pulumi_exo_distributor._host import _running, _stat
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        started = _stat(child.pid)[19]
+        assert _running(child.pid, started)
+        assert not _running(child.pid, str(int(started) + 1))
+        child.kill()
+        deadline = time.monotonic() + 10
+        while _stat(child.pid)[0] != "Z" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not _running(child.pid, started)  # killed, not reaped yet: a zombie
+    finally:
+        child.kill()
+        child.wait()
+    assert not _running(child.pid, started)  # reaped: gone
